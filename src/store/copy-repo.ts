@@ -1,0 +1,103 @@
+/** Copies (intent rows) and the follower orders that carry them out. */
+import { and, desc, eq, gte, inArray, isNotNull, sql } from 'drizzle-orm';
+import type { Db } from './db.js';
+import { copies, followerOrders, type CopyState } from './schema.js';
+
+export type CopyRow = typeof copies.$inferSelect;
+export type NewCopy = typeof copies.$inferInsert;
+export type FollowerOrderRow = typeof followerOrders.$inferSelect;
+
+export class CopyRepo {
+  private readonly claimStmt;
+  private readonly byIdStmt;
+  private readonly byTagStmt;
+
+  constructor(private readonly db: Db) {
+    this.claimStmt = db
+      .update(copies)
+      .set({ state: sql`${sql.placeholder('to')}`, updatedAt: sql`${sql.placeholder('at')}` })
+      .where(and(eq(copies.id, sql.placeholder('id')), eq(copies.state, sql.placeholder('from'))))
+      .prepare();
+    this.byIdStmt = db.select().from(copies).where(eq(copies.id, sql.placeholder('id'))).prepare();
+    this.byTagStmt = db.select().from(copies).where(eq(copies.tag, sql.placeholder('tag'))).prepare();
+  }
+
+  /** Insert intents; a row whose (leader order, follower, leg) exists already is left alone. */
+  insert(rows: NewCopy[]): CopyRow[] {
+    const out: CopyRow[] = [];
+    for (const r of rows) {
+      const inserted = this.db.insert(copies).values(r).onConflictDoNothing().returning().get();
+      if (inserted) out.push(inserted);
+    }
+    return out;
+  }
+
+  /**
+   * The guarded transition: moves the copy from `from` to `to` only if it is still in `from`.
+   * True for exactly one caller, however many race.
+   */
+  transition(id: number, from: CopyState, to: CopyState, at: number): boolean {
+    return this.claimStmt.run({ id, from, to, at }).changes === 1;
+  }
+
+  update(id: number, patch: Partial<NewCopy>): void {
+    this.db.update(copies).set(patch).where(eq(copies.id, id)).run();
+  }
+
+  get(id: number): CopyRow | undefined {
+    return this.byIdStmt.get({ id });
+  }
+
+  byTag(tag: string): CopyRow | undefined {
+    return this.byTagStmt.get({ tag });
+  }
+
+  forLeaderOrder(leaderOrderId: string): CopyRow[] {
+    return this.db.select().from(copies).where(eq(copies.leaderOrderId, leaderOrderId)).orderBy(copies.id).all();
+  }
+
+  inStates(states: CopyState[]): CopyRow[] {
+    return this.db.select().from(copies).where(inArray(copies.state, states)).orderBy(copies.id).all();
+  }
+
+  since(followerId: string | null, since: number): CopyRow[] {
+    const cond = followerId ? and(eq(copies.followerId, followerId), gte(copies.createdAt, since)) : gte(copies.createdAt, since);
+    return this.db.select().from(copies).where(cond).orderBy(copies.id).all();
+  }
+
+  /** The most recent copy of a follower that failed or was rejected, for /status. */
+  lastProblem(followerId: string): CopyRow | undefined {
+    return this.db
+      .select()
+      .from(copies)
+      .where(and(eq(copies.followerId, followerId), inArray(copies.state, ['failed', 'rejected']), isNotNull(copies.reason)))
+      .orderBy(desc(copies.updatedAt))
+      .limit(1)
+      .get();
+  }
+
+  upsertFollowerOrder(row: FollowerOrderRow): void {
+    const { followerId: _f, orderId: _o, ...set } = row;
+    this.db
+      .insert(followerOrders)
+      .values(row)
+      .onConflictDoUpdate({ target: [followerOrders.followerId, followerOrders.orderId], set })
+      .run();
+  }
+
+  followerOrder(followerId: string, orderId: string): FollowerOrderRow | undefined {
+    return this.db
+      .select()
+      .from(followerOrders)
+      .where(and(eq(followerOrders.followerId, followerId), eq(followerOrders.orderId, orderId)))
+      .get();
+  }
+
+  byFollowerOrder(followerId: string, orderId: string): CopyRow | undefined {
+    return this.db
+      .select()
+      .from(copies)
+      .where(and(eq(copies.followerId, followerId), eq(copies.followerOrderId, orderId)))
+      .get();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Open the SQLite file (created with mode 0600), set the pragmas, apply the committed migrations.
+ */
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema.js';
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+export interface OpenedDb {
+  db: Db;
+  sqlite: Database.Database;
+  close(): void;
+}
+
+export function openDatabase(path: string, migrationsDir = MIGRATIONS_DIR): OpenedDb {
+  if (path !== ':memory:') {
+    const file = resolve(path);
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
+  }
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = drizzle(sqlite, { schema });
+  migrate(db, { migrationsFolder: migrationsDir });
+  let closed = false;
+  return {
+    db,
+    sqlite,
+    close() {
+      if (closed) return;
+      closed = true;
+      sqlite.close();
+    },
+  };
+}

@@ -1,0 +1,125 @@
+/** Leader orders and their events: the planner's memory and the dedupe of the stream. */
+import { eq, sql } from 'drizzle-orm';
+import type { BrokerOrder, OrderType, Product, Segment, Side, Validity, OrderStatus } from '../domain/order.js';
+import type { LeaderOrderSnapshot } from '../domain/planner.js';
+import type { Db } from './db.js';
+import { leaderEvents, leaderOrders } from './schema.js';
+
+export type LeaderOrderRow = typeof leaderOrders.$inferSelect;
+
+export function snapshotOf(row: LeaderOrderRow): LeaderOrderSnapshot {
+  return {
+    status: row.status as OrderStatus,
+    quantity: row.quantity,
+    filledQty: row.filledQty,
+    price: row.price,
+    triggerPrice: row.triggerPrice,
+    orderType: row.orderType as OrderType,
+    mirrored: row.mirrored,
+  };
+}
+
+export function orderOfRow(row: LeaderOrderRow): BrokerOrder {
+  return {
+    orderId: row.orderId,
+    tag: null,
+    status: row.status as OrderStatus,
+    instrument: { segment: row.segment as Segment, securityId: row.securityId, symbol: row.symbol },
+    side: row.side as Side,
+    orderType: row.orderType as OrderType,
+    product: row.product as Product,
+    validity: row.validity as Validity,
+    amo: row.amo,
+    quantity: row.quantity,
+    filledQty: row.filledQty,
+    avgPrice: row.avgPrice,
+    price: row.price,
+    triggerPrice: row.triggerPrice,
+    reason: null,
+    exchangeTime: null,
+  };
+}
+
+export class LeaderRepo {
+  private readonly getStmt;
+  private readonly insertEventStmt;
+
+  constructor(private readonly db: Db) {
+    this.getStmt = db.select().from(leaderOrders).where(eq(leaderOrders.orderId, sql.placeholder('id'))).prepare();
+    this.insertEventStmt = db
+      .insert(leaderEvents)
+      .values({
+        orderId: sql.placeholder('orderId'),
+        status: sql.placeholder('status'),
+        filledQty: sql.placeholder('filledQty'),
+        quantity: sql.placeholder('quantity'),
+        price: sql.placeholder('price'),
+        triggerPrice: sql.placeholder('triggerPrice'),
+        source: sql.placeholder('source'),
+        exchangeTime: sql.placeholder('exchangeTime'),
+        receivedAt: sql.placeholder('receivedAt'),
+      })
+      .onConflictDoNothing()
+      .prepare();
+  }
+
+  get(orderId: string): LeaderOrderRow | undefined {
+    return this.getStmt.get({ id: orderId });
+  }
+
+  /** Record an update; false when the same (order, status, fills, terms) was seen before. */
+  recordEvent(u: BrokerOrder, source: 'stream' | 'reconcile' | 'sim', receivedAt: number): boolean {
+    const r = this.insertEventStmt.run({
+      orderId: u.orderId,
+      status: u.status,
+      filledQty: u.filledQty,
+      quantity: u.quantity,
+      price: u.price,
+      triggerPrice: u.triggerPrice,
+      source,
+      exchangeTime: u.exchangeTime,
+      receivedAt,
+    });
+    return r.changes > 0;
+  }
+
+  save(u: BrokerOrder, snap: LeaderOrderSnapshot, at: number, positionBefore: number | null): void {
+    const values = {
+      orderId: u.orderId,
+      segment: u.instrument.segment,
+      securityId: u.instrument.securityId,
+      symbol: u.instrument.symbol,
+      side: u.side,
+      orderType: snap.orderType,
+      product: u.product,
+      validity: u.validity,
+      amo: u.amo,
+      status: snap.status,
+      quantity: snap.quantity,
+      filledQty: snap.filledQty,
+      avgPrice: u.avgPrice,
+      price: snap.price,
+      triggerPrice: snap.triggerPrice,
+      mirrored: snap.mirrored,
+      positionBefore,
+      firstSeenAt: at,
+      updatedAt: at,
+    };
+    const { orderId: _id, firstSeenAt: _f, positionBefore: pb, ...update } = values;
+    this.db
+      .insert(leaderOrders)
+      .values(values)
+      .onConflictDoUpdate({ target: leaderOrders.orderId, set: pb === null ? update : { ...update, positionBefore: pb } })
+      .run();
+  }
+
+  /** Leader orders first seen at or after `since`. */
+  since(since: number): LeaderOrderRow[] {
+    return this.db.select().from(leaderOrders).where(sql`${leaderOrders.firstSeenAt} >= ${since}`).all();
+  }
+
+  lastEventAt(): number | null {
+    const r = this.db.select({ at: sql<number | null>`max(${leaderEvents.receivedAt})` }).from(leaderEvents).get();
+    return r?.at ?? null;
+  }
+}

@@ -1,0 +1,25 @@
+/** Runtime settings that survive a restart (pause state, ratios set from the chat). */
+import { eq } from 'drizzle-orm';
+import type { Db } from './db.js';
+import { settings } from './schema.js';
+
+export class SettingsRepo {
+  constructor(private readonly db: Db) {}
+
+  get<T>(key: string): T | undefined {
+    const row = this.db.select().from(settings).where(eq(settings.key, key)).get();
+    return row ? (row.value as T) : undefined;
+  }
+
+  set(key: string, value: unknown, at: number, by: number | null): void {
+    this.db
+      .insert(settings)
+      .values({ key, value, updatedAt: at, updatedBy: by })
+      .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: at, updatedBy: by } })
+      .run();
+  }
+
+  all(): { key: string; value: unknown; updatedAt: number; updatedBy: number | null }[] {
+    return this.db.select().from(settings).all();
+  }
+}
