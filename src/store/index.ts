@@ -3,6 +3,7 @@ import { openDatabase, type OpenedDb } from './db.js';
 import { AuditRepo } from './audit-repo.js';
 import { CopyRepo } from './copy-repo.js';
 import { FillRepo } from './fill-repo.js';
+import { InstrumentRepo } from './instrument-repo.js';
 import { LeaderRepo } from './leader-repo.js';
 import { OutboxRepo } from './outbox-repo.js';
 import { SettingsRepo } from './settings-repo.js';
@@ -15,6 +16,7 @@ export class Store {
   readonly settings: SettingsRepo;
   readonly audit: AuditRepo;
   readonly outbox: OutboxRepo;
+  readonly instruments: InstrumentRepo;
   /** Epoch ms of the last write through `tx` (for /health). */
   lastWriteAt = 0;
 
@@ -26,6 +28,7 @@ export class Store {
     this.settings = new SettingsRepo(db);
     this.audit = new AuditRepo(db);
     this.outbox = new OutboxRepo(db);
+    this.instruments = new InstrumentRepo(db, (fn) => this.tx(fn));
   }
 
   static open(path: string): Store {

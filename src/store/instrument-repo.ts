@@ -1,0 +1,97 @@
+/** Instrument masters per broker, loaded in bulk and looked up from an in-memory cache. */
+import { and, eq, sql } from 'drizzle-orm';
+import type { Instrument } from '../domain/instrument.js';
+import type { Segment } from '../domain/order.js';
+import type { Db } from './db.js';
+import { instruments } from './schema.js';
+
+export type InstrumentRow = typeof instruments.$inferSelect;
+
+export function instrumentOfRow(r: InstrumentRow): Instrument {
+  return {
+    segment: r.segment as Segment,
+    securityId: r.securityId,
+    symbol: r.symbol,
+    name: r.name,
+    lotSize: r.lotSize,
+    tickSize: r.tickSize,
+    expiry: r.expiry,
+    strike: r.strike,
+    optionType: r.optionType === 'CE' || r.optionType === 'PE' ? r.optionType : null,
+    freezeQty: r.freezeQty,
+  };
+}
+
+export class InstrumentRepo {
+  constructor(
+    private readonly db: Db,
+    private readonly tx: <T>(fn: () => T) => T,
+  ) {}
+
+  /**
+   * Replace a broker's whole master with `rows`, in batches inside one transaction, so readers
+   * never see a half-loaded master. Returns the number of rows stored.
+   */
+  replaceAll(broker: string, rows: Iterable<Instrument>, at: number): number {
+    let n = 0;
+    this.tx(() => {
+      this.db.delete(instruments).where(eq(instruments.broker, broker)).run();
+      let batch: (typeof instruments.$inferInsert)[] = [];
+      const flush = () => {
+        if (batch.length) this.db.insert(instruments).values(batch).onConflictDoNothing().run();
+        batch = [];
+      };
+      for (const i of rows) {
+        batch.push({ broker, ...i, updatedAt: at });
+        n += 1;
+        if (batch.length >= 500) flush();
+      }
+      flush();
+    });
+    return n;
+  }
+
+  /** Insert or update some rows without touching the rest (tests, incremental loads). */
+  upsert(broker: string, rows: Instrument[], at: number): void {
+    this.tx(() => {
+      for (const i of rows) {
+        const { segment: _s, securityId: _id, ...rest } = i;
+        this.db
+          .insert(instruments)
+          .values({ broker, ...i, updatedAt: at })
+          .onConflictDoUpdate({ target: [instruments.broker, instruments.segment, instruments.securityId], set: { ...rest, updatedAt: at } })
+          .run();
+      }
+    });
+  }
+
+  get(broker: string, segment: Segment, securityId: string): Instrument | undefined {
+    const r = this.db
+      .select()
+      .from(instruments)
+      .where(and(eq(instruments.broker, broker), eq(instruments.segment, segment), eq(instruments.securityId, securityId)))
+      .get();
+    return r ? instrumentOfRow(r) : undefined;
+  }
+
+  bySymbol(broker: string, segment: Segment, symbol: string): Instrument | undefined {
+    const r = this.db
+      .select()
+      .from(instruments)
+      .where(and(eq(instruments.broker, broker), eq(instruments.segment, segment), eq(instruments.symbol, symbol)))
+      .get();
+    return r ? instrumentOfRow(r) : undefined;
+  }
+
+  all(broker: string): Instrument[] {
+    return this.db.select().from(instruments).where(eq(instruments.broker, broker)).all().map(instrumentOfRow);
+  }
+
+  count(broker: string): number {
+    return this.db.select({ n: sql<number>`count(*)` }).from(instruments).where(eq(instruments.broker, broker)).get()?.n ?? 0;
+  }
+
+  lastUpdated(broker: string): number | null {
+    return this.db.select({ at: sql<number | null>`max(${instruments.updatedAt})` }).from(instruments).where(eq(instruments.broker, broker)).get()?.at ?? null;
+  }
+}
