@@ -25,3 +25,21 @@ export function roundToTick(price: number, tickSize: number): number {
   const ticks = Math.round(price / tickSize);
   return Number((ticks * tickSize).toFixed(4));
 }
+
+/**
+ * Why two brokers' listings of the same exchange token are not the same contract, or null when
+ * they agree on everything that matters (expiry, strike, option type, underlying).
+ */
+export function mappingMismatch(leader: Instrument, follower: Instrument): string | null {
+  if (leader.segment !== follower.segment) return `segment differs (${leader.segment} vs ${follower.segment})`;
+  if ((leader.expiry ?? null) !== (follower.expiry ?? null)) return `expiry differs (${leader.expiry ?? 'none'} vs ${follower.expiry ?? 'none'})`;
+  if ((leader.optionType ?? null) !== (follower.optionType ?? null)) return `option type differs (${leader.optionType ?? 'none'} vs ${follower.optionType ?? 'none'})`;
+  const ls = leader.strike ?? 0;
+  const fs = follower.strike ?? 0;
+  if (Math.abs(ls - fs) > 1e-6) return `strike differs (${ls} vs ${fs})`;
+  const norm = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '');
+  const ln = norm(leader.name);
+  const fn = norm(follower.name);
+  if (ln && fn && !ln.startsWith(fn) && !fn.startsWith(ln)) return `underlying differs (${leader.name} vs ${follower.name})`;
+  return null;
+}

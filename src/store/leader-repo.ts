@@ -1,6 +1,6 @@
 /** Leader orders and their events: the planner's memory and the dedupe of the stream. */
 import { eq, sql } from 'drizzle-orm';
-import type { BrokerOrder, OrderType, Product, Segment, Side, Validity, OrderStatus } from '../domain/order.js';
+import type { BrokerOrder } from '../domain/order.js';
 import type { LeaderOrderSnapshot } from '../domain/planner.js';
 import type { Db } from './db.js';
 import { leaderEvents, leaderOrders } from './schema.js';
@@ -9,12 +9,12 @@ export type LeaderOrderRow = typeof leaderOrders.$inferSelect;
 
 export function snapshotOf(row: LeaderOrderRow): LeaderOrderSnapshot {
   return {
-    status: row.status as OrderStatus,
+    status: row.status,
     quantity: row.quantity,
     filledQty: row.filledQty,
     price: row.price,
     triggerPrice: row.triggerPrice,
-    orderType: row.orderType as OrderType,
+    orderType: row.orderType,
     mirrored: row.mirrored,
   };
 }
@@ -23,12 +23,12 @@ export function orderOfRow(row: LeaderOrderRow): BrokerOrder {
   return {
     orderId: row.orderId,
     tag: null,
-    status: row.status as OrderStatus,
-    instrument: { segment: row.segment as Segment, securityId: row.securityId, symbol: row.symbol },
-    side: row.side as Side,
-    orderType: row.orderType as OrderType,
-    product: row.product as Product,
-    validity: row.validity as Validity,
+    status: row.status,
+    instrument: { segment: row.segment, securityId: row.securityId, symbol: row.symbol },
+    side: row.side,
+    orderType: row.orderType,
+    product: row.product,
+    validity: row.validity,
     amo: row.amo,
     quantity: row.quantity,
     filledQty: row.filledQty,

@@ -5,6 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { ORDER_STATUSES, ORDER_TYPES, PRODUCTS, SEGMENTS } from '../domain/order.js';
 
 const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
 
@@ -20,15 +21,15 @@ export const accounts = sqliteTable('accounts', {
 /** The last known state of every leader order (the planner's memory). */
 export const leaderOrders = sqliteTable('leader_orders', {
   orderId: text('order_id').primaryKey(),
-  segment: text('segment').notNull(),
+  segment: text('segment', { enum: SEGMENTS }).notNull(),
   securityId: text('security_id').notNull(),
   symbol: text('symbol').notNull(),
   side: text('side', { enum: ['BUY', 'SELL'] }).notNull(),
-  orderType: text('order_type').notNull(),
-  product: text('product').notNull(),
-  validity: text('validity').notNull(),
+  orderType: text('order_type', { enum: ORDER_TYPES }).notNull(),
+  product: text('product', { enum: PRODUCTS }).notNull(),
+  validity: text('validity', { enum: ['DAY', 'IOC'] }).notNull(),
   amo: integer('amo', { mode: 'boolean' }).notNull().default(false),
-  status: text('status').notNull(),
+  status: text('status', { enum: ORDER_STATUSES }).notNull(),
   quantity: integer('quantity').notNull(),
   filledQty: integer('filled_qty').notNull().default(0),
   avgPrice: real('avg_price').notNull().default(0),
@@ -47,7 +48,7 @@ export const leaderEvents = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     orderId: text('order_id').notNull(),
-    status: text('status').notNull(),
+    status: text('status', { enum: ORDER_STATUSES }).notNull(),
     filledQty: integer('filled_qty').notNull(),
     quantity: integer('quantity').notNull(),
     price: real('price').notNull(),
@@ -87,13 +88,13 @@ export const copies = sqliteTable(
     kind: text('kind', { enum: ['entry', 'exit'] }).notNull(),
     state: text('state', { enum: COPY_STATES }).notNull(),
     tag: text('tag').notNull(),
-    segment: text('segment').notNull(),
+    segment: text('segment', { enum: SEGMENTS }).notNull(),
     securityId: text('security_id').notNull(),
     symbol: text('symbol').notNull(),
     side: text('side', { enum: ['BUY', 'SELL'] }).notNull(),
-    orderType: text('order_type').notNull(),
-    product: text('product').notNull(),
-    validity: text('validity').notNull(),
+    orderType: text('order_type', { enum: ORDER_TYPES }).notNull(),
+    product: text('product', { enum: PRODUCTS }).notNull(),
+    validity: text('validity', { enum: ['DAY', 'IOC'] }).notNull(),
     amo: integer('amo', { mode: 'boolean' }).notNull().default(false),
     price: real('price').notNull().default(0),
     triggerPrice: real('trigger_price').notNull().default(0),
@@ -136,7 +137,7 @@ export const followerOrders = sqliteTable(
     orderId: text('order_id').notNull(),
     copyId: integer('copy_id'),
     tag: text('tag'),
-    status: text('status').notNull(),
+    status: text('status', { enum: ORDER_STATUSES }).notNull(),
     quantity: integer('quantity').notNull(),
     filledQty: integer('filled_qty').notNull().default(0),
     avgPrice: real('avg_price').notNull().default(0),
@@ -158,10 +159,10 @@ export const fills = sqliteTable(
     qty: integer('qty').notNull(),
     price: real('price').notNull(),
     side: text('side', { enum: ['BUY', 'SELL'] }).notNull(),
-    segment: text('segment').notNull(),
+    segment: text('segment', { enum: SEGMENTS }).notNull(),
     securityId: text('security_id').notNull(),
     symbol: text('symbol').notNull(),
-    product: text('product').notNull(),
+    product: text('product', { enum: PRODUCTS }).notNull(),
     at: integer('at').notNull(),
   },
   (t) => [uniqueIndex('fills_dedupe_uq').on(t.accountId, t.orderId, t.cumulativeQty), index('fills_account_idx').on(t.accountId, t.at)],
@@ -210,7 +211,7 @@ export const instruments = sqliteTable(
   'instruments',
   {
     broker: text('broker').notNull(),
-    segment: text('segment').notNull(),
+    segment: text('segment', { enum: SEGMENTS }).notNull(),
     securityId: text('security_id').notNull(),
     symbol: text('symbol').notNull(),
     name: text('name').notNull().default(''),

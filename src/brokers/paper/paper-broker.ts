@@ -81,14 +81,10 @@ export class PaperBroker implements Broker {
     this.book.set(orderId, order);
     this.byTag.set(o.tag, orderId);
     const ref = o.referencePrice && o.referencePrice > 0 ? o.referencePrice : this.prices.last(o.instrument);
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.emit(order);
-      if (o.orderType === 'MARKET') {
-        if (ref) this.fill(order, ref);
-        else this.finish(order, 'rejected', 'Paper: no price known for a market order');
-      } else if (ref) {
-        this.tryFill(order, ref);
-      }
+      // A market order with no price known yet fills at the next price seen (the leader's fill).
+      if (ref) this.tryFill(order, ref);
     });
     return { orderId, status: 'open' };
   }
@@ -106,7 +102,7 @@ export class PaperBroker implements Broker {
     if (change.price !== undefined) order.price = change.price;
     if (change.triggerPrice !== undefined) order.triggerPrice = change.triggerPrice;
     order.exchangeTime = Date.now();
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.emit(order);
       if (order.filledQty >= order.quantity) this.finish(order, 'filled', null);
       else {
@@ -121,7 +117,7 @@ export class PaperBroker implements Broker {
     if (!order) throw new BrokerRejected('PAPER-404', `Order ${orderId} not found`);
     if (isTerminal(order.status)) throw new BrokerRejected('PAPER-STATE', `Order ${orderId} is ${order.status}`);
     order.status = 'cancelled';
-    queueMicrotask(() => this.emit(order));
+    setImmediate(() => this.emit(order));
   }
 
   async findOrderByTag(tag: string): Promise<BrokerOrder | null> {

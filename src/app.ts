@@ -1,0 +1,127 @@
+/**
+ * The composition root as a function: config → store (migrated) → brokers → engine → bot.
+ * `main.ts` calls it for the real process; end-to-end tests call it in-process.
+ */
+import type { Bot } from 'grammy';
+import type { Config } from './config.js';
+import type { Broker } from './brokers/port.js';
+import { createFollower, createLeader } from './brokers/factory.js';
+import { SIM_UNIVERSE } from './brokers/sim/sim-universe.js';
+import { createBot, registerCommands } from './bot/bot.js';
+import type { BotContext, Roles } from './bot/auth.js';
+import { CONSOLE_BOT_INFO, ConsoleChat } from './bot/console.js';
+import { Notifier } from './bot/notifier.js';
+import { Control } from './engine/control.js';
+import { ReplicationEngine, type EngineDeps } from './engine/engine.js';
+import { FollowerRuntime } from './engine/follower.js';
+import { InstrumentResolver } from './engine/instruments.js';
+import { PositionBook } from './engine/positions.js';
+import { RuntimeSettings } from './engine/runtime-settings.js';
+import { systemClock, type Clock } from './infra/clock.js';
+import type { Logger } from './infra/logger.js';
+import { PriceBoard } from './infra/price-board.js';
+import { Store } from './store/index.js';
+
+/** The user id the terminal console speaks as when no admin is configured. */
+export const CONSOLE_USER_ID = 1;
+
+export interface AppOptions {
+  logger: Logger;
+  clock?: Clock;
+  /** Console mode only: where typed lines come from and where the chat is printed. */
+  consoleInput?: NodeJS.ReadableStream | null;
+  consoleOutput?: NodeJS.WritableStream;
+  /** Long-polling timeout in seconds (tests use 1 so stop is quick). */
+  pollTimeoutSeconds?: number;
+  engine?: Pick<EngineDeps, 'reconcileEveryMs' | 'staleAfterMs' | 'executor'>;
+}
+
+export interface App {
+  cfg: Config;
+  store: Store;
+  engine: ReplicationEngine;
+  control: Control;
+  leader: Broker;
+  notifier: Notifier;
+  bot: Bot<BotContext>;
+  console: ConsoleChat | null;
+  stop(): Promise<void>;
+}
+
+export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
+  const log = o.logger;
+  const clock = o.clock ?? systemClock;
+  const store = Store.open(cfg.databasePath);
+  const at = clock.now();
+  store.upsertAccount('leader', 'leader', cfg.leader.broker, at);
+  for (const f of cfg.followers) store.upsertAccount(f.id, 'follower', f.broker, at);
+
+  const prices = new PriceBoard();
+  const settings = new RuntimeSettings(store, clock);
+  const positions = new PositionBook();
+  const instruments = new InstrumentResolver(store);
+  instruments.register('sim', SIM_UNIVERSE);
+  for (const b of ['dhan', 'kite']) instruments.load(b);
+
+  const brokerDeps = { cfg, logger: log, prices };
+  const leader = createLeader(brokerDeps);
+  const followers = cfg.followers.map((f) => new FollowerRuntime(f, createFollower(f, brokerDeps)));
+
+  const consoleMode = !cfg.telegram.botToken;
+  const roles: Roles = {
+    adminIds: consoleMode && cfg.telegram.adminIds.length === 0 ? [CONSOLE_USER_ID] : cfg.telegram.adminIds,
+    viewerIds: cfg.telegram.viewerIds,
+  };
+  const notifier = new Notifier(store, clock, roles.adminIds, log.child({ module: 'notifier' }));
+  const engine = new ReplicationEngine({ store, leader, followers, instruments, prices, settings, positions, clock, logger: log, events: notifier, ...o.engine });
+  const control = new Control(cfg, engine, settings, positions, store, clock);
+
+  const bot = createBot({
+    token: cfg.telegram.botToken ?? '0:console',
+    apiRoot: consoleMode ? 'http://console.invalid' : cfg.telegram.apiRoot,
+    roles,
+    deps: { control, store, clock },
+    logger: log,
+    ...(consoleMode ? { botInfo: CONSOLE_BOT_INFO } : {}),
+  });
+  let chat: ConsoleChat | null = null;
+  if (consoleMode) {
+    chat = new ConsoleChat(bot, roles.adminIds[0] ?? CONSOLE_USER_ID, o.consoleOutput);
+  }
+  notifier.attach(async (chatId, text, opts) => {
+    await bot.api.sendMessage(chatId, text, {
+      ...(opts.html ? { parse_mode: 'HTML' as const } : {}),
+      disable_notification: opts.silent,
+      ...(opts.markup ? { reply_markup: opts.markup as never } : {}),
+    });
+  });
+
+  await engine.start();
+
+  let polling: Promise<void> | null = null;
+  if (consoleMode) {
+    if (o.consoleInput !== null) chat?.start(o.consoleInput ?? process.stdin);
+  } else {
+    await registerCommands(bot, roles, log);
+    polling = bot
+      .start({ drop_pending_updates: true, allowed_updates: ['message', 'callback_query'], timeout: o.pollTimeoutSeconds ?? 30 })
+      .catch((e: unknown) => log.error({ err: (e as Error).message }, 'Telegram polling stopped'));
+  }
+  log.info({ mode: cfg.mode, demo: cfg.demo, leader: cfg.leader.broker, followers: cfg.followers.map((f) => f.id), chat: consoleMode ? 'console' : 'telegram' }, 'tandem is running');
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      chat?.stop();
+      if (polling) {
+        await bot.stop().catch(() => {});
+        await polling;
+      }
+      await engine.stop();
+      await notifier.stop();
+      store.close();
+      log.info('tandem stopped');
+    })());
+
+  return { cfg, store, engine, control, leader, notifier, bot, console: chat, stop };
+}

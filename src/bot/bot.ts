@@ -1,0 +1,108 @@
+/**
+ * The grammY bot: /whoami for anyone, then the auth gate, then the command registry and the
+ * status buttons. Every command and button press is written to the audit log with its actor.
+ */
+import { autoRetry } from '@grammyjs/auto-retry';
+import { Bot, GrammyError, HttpError } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import type { Logger } from '../infra/logger.js';
+import { authMiddleware, roleOf, type BotContext, type Roles } from './auth.js';
+import { COMMANDS, type CommandDeps } from './commands.js';
+import { escapeHtml } from './format.js';
+import { statusKeyboard, statusText } from './views.js';
+import { istTime } from '../domain/time.js';
+
+export interface BotOptions {
+  token: string;
+  apiRoot: string;
+  roles: Roles;
+  deps: CommandDeps;
+  logger: Logger;
+  /** Skip getMe (console mode, tests). */
+  botInfo?: UserFromGetMe;
+}
+
+export function createBot(o: BotOptions): Bot<BotContext> {
+  const log = o.logger.child({ module: 'bot' });
+  const bot = new Bot<BotContext>(o.token, { client: { apiRoot: o.apiRoot }, ...(o.botInfo ? { botInfo: o.botInfo } : {}) });
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 30, rethrowInternalServerErrors: false }));
+  const { store, clock } = o.deps;
+
+  const audit = (ctx: BotContext, action: string, args: string, outcome: string) =>
+    store.audit.record({ at: clock.now(), actorId: ctx.from?.id ?? null, role: ctx.role ?? roleOf(o.roles, ctx.from?.id) ?? 'stranger', chatId: ctx.chat?.id ?? null, action, args, outcome });
+
+  // Anyone may ask who they are (ids only: nothing about accounts), to set up TELEGRAM_ADMIN_IDS.
+  bot.command('whoami', async (ctx) => {
+    await ctx.reply(`Your user id: <code>${ctx.from?.id}</code>\nThis chat id: <code>${ctx.chat.id}</code>`, { parse_mode: 'HTML' });
+  });
+
+  bot.use(authMiddleware(o.roles, log));
+
+  for (const spec of COMMANDS) {
+    bot.command(spec.name, async (ctx) => {
+      const args = (typeof ctx.match === 'string' ? ctx.match : '').trim().split(/\s+/).filter(Boolean);
+      if (spec.role === 'admin' && ctx.role !== 'admin') {
+        audit(ctx, `/${spec.name}`, args.join(' '), 'denied: viewer');
+        await ctx.reply(`/${spec.name} needs the admin role; you are a viewer.`);
+        return;
+      }
+      try {
+        const outcome = await spec.run(ctx, args, o.deps);
+        audit(ctx, `/${spec.name}`, args.join(' '), outcome ?? 'ok');
+      } catch (e) {
+        audit(ctx, `/${spec.name}`, args.join(' '), `error: ${(e as Error).message}`);
+        throw e;
+      }
+    });
+  }
+
+  bot.callbackQuery(/^st:([rpu])$/, async (ctx) => {
+    const action = ctx.match[1];
+    if (action !== 'r' && ctx.role !== 'admin') {
+      await ctx.answerCallbackQuery({ text: 'Pause and resume need the admin role.' });
+      audit(ctx, 'button status', action ?? '', 'denied: viewer');
+      return;
+    }
+    await ctx.answerCallbackQuery();
+    if (action === 'p') o.deps.control.pause({ kind: 'all' }, ctx.from.id);
+    if (action === 'u') o.deps.control.resume({ kind: 'all' }, ctx.from.id);
+    audit(ctx, 'button status', action ?? '', 'ok');
+    const v = o.deps.control.status();
+    const now = clock.now();
+    await ctx
+      .editMessageText(`${statusText(v, now)}\n<i>Updated ${istTime(now)} IST</i>`, { parse_mode: 'HTML', reply_markup: statusKeyboard(v) })
+      .catch((e: unknown) => {
+        if (!(e instanceof GrammyError && e.description.includes('not modified'))) throw e;
+      });
+  });
+
+  bot.on('callback_query:data', async (ctx) => {
+    await ctx.answerCallbackQuery({ text: 'This button has expired.' });
+  });
+
+  bot.on('message:text', async (ctx) => {
+    if (ctx.message.text.startsWith('/')) {
+      await ctx.reply(`Unknown command ${escapeHtml(ctx.message.text.split(/\s/)[0] ?? '')}. Send /help for the list.`, { parse_mode: 'HTML' });
+    }
+  });
+
+  bot.catch((err) => {
+    const e = err.error;
+    const what = e instanceof GrammyError ? `Telegram said: ${e.description}` : e instanceof HttpError ? 'network error talking to Telegram' : (e as Error)?.message;
+    log.error({ update: err.ctx.update.update_id, err: what }, 'error while handling an update');
+  });
+  return bot;
+}
+
+/** Register the command menus: all commands for admins, read-only ones for viewers, none for strangers. */
+export async function registerCommands(bot: Bot<BotContext>, roles: Roles, log: Logger): Promise<void> {
+  const toMenu = (admin: boolean) =>
+    COMMANDS.filter((c) => admin || c.role === 'viewer').map((c) => ({ command: c.name, description: c.description.slice(0, 256) }));
+  try {
+    await bot.api.deleteMyCommands();
+    for (const id of roles.adminIds) await bot.api.setMyCommands(toMenu(true), { scope: { type: 'chat', chat_id: id } });
+    for (const id of roles.viewerIds) await bot.api.setMyCommands(toMenu(false), { scope: { type: 'chat', chat_id: id } });
+  } catch (e) {
+    log.warn({ err: (e as Error).message }, 'could not register the command menus');
+  }
+}

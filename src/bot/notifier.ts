@@ -1,0 +1,154 @@
+/**
+ * Alerts that always arrive: every engine event worth telling becomes a row in the SQLite outbox
+ * (written off the hot path, on the next turn of the event loop), and one sender delivers the
+ * outbox in priority order to each admin's chat — 429s are waited out by auto-retry, an HTML
+ * parse error falls back to plain text, other failures are retried with backoff. A restart
+ * loses nothing: undelivered rows are sent on the next start.
+ */
+import { GrammyError } from 'grammy';
+import type { EngineEvent, EngineEvents } from '../engine/events.js';
+import type { Clock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
+import type { AlertRow, Store } from '../store/index.js';
+import { alertOf, PRIORITY } from './alerts.js';
+import { htmlToPlain, splitMessage } from './format.js';
+
+export type SendFn = (chatId: number, text: string, opts: { html: boolean; silent: boolean; markup?: unknown }) => Promise<void>;
+
+const MAX_ATTEMPTS = 20;
+
+export class Notifier implements EngineEvents {
+  private pending: EngineEvent[] = [];
+  private flushScheduled = false;
+  private sending: Promise<void> | null = null;
+  private again = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private send: SendFn | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly chatIds: number[],
+    private readonly log: Logger,
+  ) {}
+
+  /** Connect the delivery function (the bot) and deliver whatever is waiting. */
+  attach(send: SendFn): void {
+    this.send = send;
+    this.kick();
+  }
+
+  emit(e: EngineEvent): void {
+    if (e.type === 'error' || e.type === 'session_expired' || e.type === 'copy_failed') {
+      this.log.warn({ event: e.type, account: 'accountId' in e ? e.accountId : e.copy.followerId }, 'alert');
+    }
+    this.pending.push(e);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Write queued events to the outbox. */
+  flush(): void {
+    this.flushScheduled = false;
+    const events = this.pending.splice(0);
+    if (events.length === 0) return;
+    const now = this.clock.now();
+    this.store.tx(() => {
+      for (const e of events) {
+        const a = alertOf(e);
+        if (!a) continue;
+        for (const chatId of this.chatIds) this.store.outbox.enqueue({ chatId, priority: a.priority, kind: a.kind, text: a.text, createdAt: now });
+      }
+    });
+    this.kick();
+  }
+
+  get depth(): number {
+    return this.store.outbox.depth() + this.pending.length;
+  }
+
+  private kick(): void {
+    if (!this.send || this.stopped) return;
+    if (this.sending) {
+      this.again = true;
+      return;
+    }
+    this.sending = this.deliver().finally(() => {
+      this.sending = null;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  private async deliver(): Promise<void> {
+    for (;;) {
+      const batch = this.store.outbox.pending(50);
+      if (batch.length === 0 || this.stopped) return;
+      for (const a of batch) {
+        if (this.stopped) return;
+        const ok = await this.deliverOne(a);
+        if (!ok) {
+          this.scheduleRetry(a.attempts + 1);
+          return;
+        }
+      }
+    }
+  }
+
+  private async deliverOne(a: AlertRow): Promise<boolean> {
+    const send = this.send;
+    if (!send) return false;
+    const silent = a.priority >= PRIORITY.info;
+    try {
+      for (const part of splitMessage(a.text)) {
+        try {
+          await send(a.chatId, part, { html: true, silent, markup: a.markup ? JSON.parse(a.markup) : undefined });
+        } catch (e) {
+          if (e instanceof GrammyError && /can't parse entities/i.test(e.description)) {
+            await send(a.chatId, htmlToPlain(part), { html: false, silent });
+          } else throw e;
+        }
+      }
+      this.store.outbox.markSent(a.id, this.clock.now());
+      return true;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      this.store.outbox.markFailed(a.id, msg);
+      if (a.attempts + 1 >= MAX_ATTEMPTS || (e instanceof GrammyError && e.error_code === 400)) {
+        this.log.error({ alert: a.id, err: msg }, 'giving up on an alert');
+        this.store.outbox.markSent(a.id, this.clock.now());
+        return true;
+      }
+      this.log.warn({ alert: a.id, err: msg }, 'alert not delivered; will retry');
+      return false;
+    }
+  }
+
+  private scheduleRetry(attempt: number): void {
+    if (this.retryTimer || this.stopped) return;
+    const delay = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  /** Resolves when every alert known so far has been delivered (or given up). */
+  async drained(): Promise<void> {
+    this.flush();
+    while (this.sending) await this.sending;
+  }
+
+  async stop(): Promise<void> {
+    this.flush();
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.sending) await this.sending.catch(() => {});
+  }
+}

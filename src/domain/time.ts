@@ -1,0 +1,19 @@
+/** India Standard Time helpers (UTC+05:30, no daylight saving). Pure. */
+export const IST_OFFSET_MS = 5.5 * 3600_000;
+const DAY = 86_400_000;
+
+/** Epoch ms of the most recent IST midnight at or before `ms`. */
+export function istDayStart(ms: number): number {
+  return Math.floor((ms + IST_OFFSET_MS) / DAY) * DAY - IST_OFFSET_MS;
+}
+
+/** `HH:MM:SS` in IST. */
+export function istTime(ms: number): string {
+  return new Date(ms + IST_OFFSET_MS).toISOString().slice(11, 19);
+}
+
+/** `YYYY-MM-DD HH:MM` in IST. */
+export function istDateTime(ms: number): string {
+  const iso = new Date(ms + IST_OFFSET_MS).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}

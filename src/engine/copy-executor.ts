@@ -1,0 +1,267 @@
+/**
+ * Carries out copies at follower brokers: place, modify, cancel — each through the follower's
+ * own serial, rate-limited queue. Placement follows the exactly-once rules: a guarded
+ * `planned → placing` claim before the call; an unknown outcome is resolved by looking the tag up
+ * at the broker, and re-placed (once, same tag) only when the broker shows nothing.
+ */
+import type { OrderChange, OrderRequest } from '../domain/order.js';
+import type { Logger } from '../infra/logger.js';
+import type { Clock } from '../infra/clock.js';
+import type { PriceBoard } from '../infra/price-board.js';
+import { BrokerRateLimited, BrokerRejected, SessionExpired } from '../brokers/port.js';
+import type { CopyRow, Store } from '../store/index.js';
+import type { EngineEvents } from './events.js';
+import type { FollowerRuntime } from './follower.js';
+import { copyStateOf, movesForward } from './copy-state.js';
+
+export interface ExecutorOptions {
+  /** Waits before each look-up of an order whose placement outcome is unknown. */
+  lookupDelaysMs: number[];
+  /** How many times a rate-limited call is retried (nothing was accepted, so it is safe). */
+  rateLimitRetries: number;
+}
+
+export const DEFAULT_EXECUTOR_OPTIONS: ExecutorOptions = { lookupDelaysMs: [300, 1000, 2500], rateLimitRetries: 8 };
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class CopyExecutor {
+  constructor(
+    private readonly store: Store,
+    private readonly followers: Map<string, FollowerRuntime>,
+    private readonly prices: PriceBoard,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly events: EngineEvents,
+    /** Describes how a follower now differs from the leader, for failure alerts. */
+    private readonly consequence: (copy: CopyRow) => string,
+    private readonly opts: ExecutorOptions = DEFAULT_EXECUTOR_OPTIONS,
+  ) {}
+
+  private follower(id: string): FollowerRuntime | undefined {
+    return this.followers.get(id);
+  }
+
+  /** Queue the placement of a planned copy. `t0` is the perf-clock time the leader event arrived. */
+  place(copy: CopyRow, t0: number | null): Promise<void> {
+    const f = this.follower(copy.followerId);
+    if (!f) return Promise.resolve();
+    return f.run(() => this.doPlace(f, copy.id, t0));
+  }
+
+  /** Queue the resolution of a copy left in `placing` (crash, restart). */
+  recover(copy: CopyRow): Promise<void> {
+    const f = this.follower(copy.followerId);
+    if (!f) return Promise.resolve();
+    return f.run(() => this.resolveUnknown(f, copy, 'found in placing at start-up'));
+  }
+
+  private request(copy: CopyRow): OrderRequest {
+    // The market price for a paper fill; limit and trigger prices are not market prices.
+    const ref = this.prices.last(copy) ?? undefined;
+    return {
+      tag: copy.tag,
+      instrument: { segment: copy.segment, securityId: copy.securityId, symbol: copy.symbol },
+      side: copy.side,
+      orderType: copy.orderType,
+      product: copy.product,
+      validity: copy.validity,
+      amo: copy.amo,
+      quantity: copy.plannedQty,
+      ...(copy.price > 0 ? { price: copy.price } : {}),
+      ...(copy.triggerPrice > 0 ? { triggerPrice: copy.triggerPrice } : {}),
+      ...(ref ? { referencePrice: ref } : {}),
+    };
+  }
+
+  /** A broker write under the follower's rate limit, retried only on rate limiting. */
+  private async limited<T>(f: FollowerRuntime, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      await f.bucket.take();
+      try {
+        return await call();
+      } catch (e) {
+        if (!(e instanceof BrokerRateLimited) || attempt >= this.opts.rateLimitRetries) throw e;
+        this.log.warn({ follower: f.id, retryAfterMs: e.retryAfterMs }, 'rate limited by the broker; pausing this follower queue');
+        f.bucket.pause(e.retryAfterMs);
+      }
+    }
+  }
+
+  private async doPlace(f: FollowerRuntime, copyId: number, t0: number | null): Promise<void> {
+    if (!this.store.copies.transition(copyId, 'planned', 'placing', this.clock.now())) return;
+    const copy = this.store.copies.get(copyId);
+    if (!copy) return;
+    await this.send(f, copy, t0);
+  }
+
+  /** Send a copy that is in `placing`, and record the outcome. */
+  private async send(f: FollowerRuntime, copy: CopyRow, t0: number | null, isRetry = false): Promise<void> {
+    const req = this.request(copy);
+    let sentAt = 0;
+    let tSend = 0;
+    try {
+      const res = await this.limited(f, () => {
+        sentAt = this.clock.now();
+        tSend = performance.now();
+        if (t0 !== null && !isRetry) this.store.copies.update(copy.id, { internalLatencyUs: Math.round((tSend - t0) * 1000) });
+        return f.broker.placeOrder(req);
+      });
+      const ackUs = Math.round((performance.now() - tSend) * 1000);
+      this.adopt(copy.id, res.orderId, copyStateOf(res.status === 'transit' ? 'open' : res.status), { requestSentAt: sentAt, ackedAt: this.clock.now(), brokerLatencyUs: ackUs });
+      const placed = this.store.copies.get(copy.id);
+      if (placed) this.events.emit({ type: 'copy_placed', copy: placed });
+    } catch (e) {
+      await this.onPlaceError(f, copy, e, isRetry);
+    }
+  }
+
+  /** Record that the copy's order exists at the broker (never moving its state backwards). */
+  private adopt(copyId: number, orderId: string, state: ReturnType<typeof copyStateOf>, extra: Partial<CopyRow> = {}): void {
+    const cur = this.store.copies.get(copyId);
+    if (!cur) return;
+    const patch: Partial<CopyRow> = { followerOrderId: orderId, updatedAt: this.clock.now(), ...extra };
+    if (movesForward(cur.state, state) || cur.state === 'placing') {
+      if (cur.state === 'placing' && state === 'placing') patch.state = 'open';
+      else if (movesForward(cur.state, state)) patch.state = state;
+    }
+    this.store.copies.update(copyId, patch);
+  }
+
+  private fail(copy: CopyRow, state: 'rejected' | 'failed', reason: string): void {
+    this.store.copies.update(copy.id, { state, reason, updatedAt: this.clock.now() });
+    const row = this.store.copies.get(copy.id) ?? copy;
+    this.events.emit({ type: 'copy_failed', copy: row, consequence: this.consequence(row) });
+  }
+
+  private async onPlaceError(f: FollowerRuntime, copy: CopyRow, e: unknown, isRetry: boolean): Promise<void> {
+    if (e instanceof BrokerRejected) {
+      this.fail(copy, 'rejected', e.message);
+      return;
+    }
+    if (e instanceof BrokerRateLimited) {
+      this.fail(copy, 'failed', `still rate limited after ${this.opts.rateLimitRetries} retries: ${e.message}`);
+      return;
+    }
+    if (e instanceof SessionExpired) {
+      this.markSessionExpired(f, e.message);
+      this.fail(copy, 'failed', `session expired: ${e.message}`);
+      return;
+    }
+    // Unknown outcome: network, timeout, 5xx, or a bug. Look the tag up; never re-send blindly.
+    const msg = e instanceof Error ? e.message : String(e);
+    this.log.warn({ follower: f.id, copy: copy.id, tag: copy.tag, err: msg }, 'placement outcome unknown; looking the order up by tag');
+    await this.resolveUnknown(f, copy, msg, isRetry);
+  }
+
+  markSessionExpired(f: FollowerRuntime, detail: string): void {
+    if (!f.sessionOk) return;
+    f.sessionOk = false;
+    f.sessionDetail = detail;
+    this.events.emit({ type: 'session_expired', accountId: f.id, detail });
+  }
+
+  /**
+   * The copy is in `placing` and we do not know whether the broker has it. Look it up by tag a
+   * few times (the broker needs a moment to show a new order); adopt it if found; otherwise place
+   * once more with the same tag — unless this already was that second attempt.
+   */
+  private async resolveUnknown(f: FollowerRuntime, copy: CopyRow, why: string, isRetry = false): Promise<void> {
+    for (const delay of this.opts.lookupDelaysMs) {
+      await sleep(delay);
+      try {
+        const found = await f.broker.findOrderByTag(copy.tag);
+        if (found) {
+          this.log.info({ follower: f.id, copy: copy.id, orderId: found.orderId }, 'order found by tag; adopted');
+          this.adopt(copy.id, found.orderId, copyStateOf(found.status === 'transit' ? 'open' : found.status), { ackedAt: this.clock.now() });
+          const row = this.store.copies.get(copy.id);
+          if (row && row.state !== 'rejected') this.events.emit({ type: 'copy_placed', copy: row });
+          else if (row) this.events.emit({ type: 'copy_failed', copy: row, consequence: this.consequence(row) });
+          return;
+        }
+      } catch (e) {
+        if (e instanceof SessionExpired) {
+          this.markSessionExpired(f, e.message);
+          this.fail(copy, 'failed', `session expired while resolving an unknown outcome (${why}); check the broker's order book for tag ${copy.tag}`);
+          return;
+        }
+        this.log.warn({ follower: f.id, copy: copy.id, err: (e as Error).message }, 'look-up by tag failed; will try again');
+      }
+    }
+    const fresh = this.store.copies.get(copy.id);
+    if (!fresh || fresh.state !== 'placing') return; // the stream settled it meanwhile
+    if (isRetry) {
+      this.fail(fresh, 'failed', `outcome unknown after a second attempt (${why}); no order with tag ${copy.tag} was found — check the broker`);
+      return;
+    }
+    this.log.warn({ follower: f.id, copy: copy.id, tag: copy.tag }, 'no order with this tag at the broker; placing once more with the same tag');
+    await this.send(f, fresh, null, true);
+  }
+
+  /** Queue a change to a copy's order (or to the intent, if it has not been placed yet). */
+  modify(copyId: number, followerId: string, change: OrderChange): Promise<void> {
+    const f = this.follower(followerId);
+    if (!f) return Promise.resolve();
+    return f.run(async () => {
+      const copy = this.store.copies.get(copyId);
+      if (!copy) return;
+      const terms = {
+        orderType: change.orderType,
+        price: change.price ?? copy.price,
+        triggerPrice: change.triggerPrice ?? copy.triggerPrice,
+        plannedQty: change.quantity ?? copy.plannedQty,
+        lots: (change.quantity ?? copy.plannedQty) / copy.lotSize,
+        updatedAt: this.clock.now(),
+      };
+      if (copy.state === 'planned' || copy.state === 'awaiting_approval') {
+        this.store.copies.update(copy.id, terms);
+        return;
+      }
+      if (copy.state !== 'open' || !copy.followerOrderId) return;
+      const orderId = copy.followerOrderId;
+      try {
+        await this.limited(f, () => f.broker.modifyOrder(orderId, change));
+        this.store.copies.update(copy.id, terms);
+      } catch (e) {
+        this.onSideCallError(f, copy, 'modify', e);
+      }
+    });
+  }
+
+  /** Queue the cancellation of a copy: an unplaced intent is dropped, a working order cancelled. */
+  cancel(copyId: number, followerId: string, why: string): Promise<void> {
+    const f = this.follower(followerId);
+    if (!f) return Promise.resolve();
+    return f.run(async () => {
+      const copy = this.store.copies.get(copyId);
+      if (!copy) return;
+      const now = this.clock.now();
+      for (const from of ['planned', 'awaiting_approval'] as const) {
+        if (copy.state === from && this.store.copies.transition(copy.id, from, 'cancelled', now)) {
+          this.store.copies.update(copy.id, { reason: `${why} before the copy was placed` });
+          return;
+        }
+      }
+      if (copy.state !== 'open' || !copy.followerOrderId) return;
+      const orderId = copy.followerOrderId;
+      try {
+        await this.limited(f, () => f.broker.cancelOrder(orderId));
+        if (this.store.copies.transition(copy.id, 'open', 'cancelled', this.clock.now())) {
+          this.store.copies.update(copy.id, { reason: why });
+          const row = this.store.copies.get(copy.id);
+          if (row) this.events.emit({ type: 'copy_cancelled', copy: row });
+        }
+      } catch (e) {
+        this.onSideCallError(f, copy, 'cancel', e);
+      }
+    });
+  }
+
+  private onSideCallError(f: FollowerRuntime, copy: CopyRow, op: 'modify' | 'cancel', e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof SessionExpired) this.markSessionExpired(f, msg);
+    this.log.warn({ follower: f.id, copy: copy.id, op, err: msg }, `follower ${op} failed`);
+    this.store.copies.update(copy.id, { reason: `${op} failed: ${msg}`, updatedAt: this.clock.now() });
+    this.events.emit({ type: 'error', accountId: f.id, message: `Could not ${op} ${copy.symbol} (copy of leader order ${copy.leaderOrderId}): ${msg}. ${this.consequence(copy)}` });
+  }
+}

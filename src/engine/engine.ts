@@ -1,0 +1,477 @@
+/**
+ * The replication engine: leader updates in, copies out.
+ *
+ * Hot path (one leader update): dedupe against memory → plan (pure) → size each follower (pure,
+ * cached instruments, funds and positions) → ONE synchronous SQLite transaction (event, leader
+ * order, leader fill, copy intents) → hand planned copies to each follower's own queue. No
+ * network call happens before the follower's order request.
+ */
+import type { Broker, StreamState } from '../brokers/port.js';
+import type { BrokerOrder, OrderChange } from '../domain/order.js';
+import { signedQty } from '../domain/order.js';
+import { nextSnapshot, isNews, planLeaderUpdate, type LeaderAction, type LeaderOrderSnapshot } from '../domain/planner.js';
+import { effectiveRatio, floorLots, sizeEntry, sizeExit, splitEntryExit, type SizeResult } from '../domain/sizing.js';
+import { copyTag } from '../domain/tag.js';
+import type { Clock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
+import type { PriceBoard } from '../infra/price-board.js';
+import type { CopyRow, NewCopy, Store } from '../store/index.js';
+import { snapshotOf } from '../store/leader-repo.js';
+import { CopyExecutor, DEFAULT_EXECUTOR_OPTIONS, type ExecutorOptions } from './copy-executor.js';
+import { LIVE_COPY_STATES, copyStateOf, movesForward } from './copy-state.js';
+import type { EngineEvents } from './events.js';
+import type { FollowerRuntime } from './follower.js';
+import type { InstrumentResolver } from './instruments.js';
+import type { PositionBook } from './positions.js';
+import type { RuntimeSettings } from './runtime-settings.js';
+
+export interface EngineDeps {
+  store: Store;
+  leader: Broker;
+  followers: FollowerRuntime[];
+  instruments: InstrumentResolver;
+  prices: PriceBoard;
+  settings: RuntimeSettings;
+  positions: PositionBook;
+  clock: Clock;
+  logger: Logger;
+  events: EngineEvents;
+  /** Leader order-book reconciliation period (0 = only on connect and start-up). */
+  reconcileEveryMs?: number;
+  /** Planned copies older than this at start-up are not placed (stale), ms. */
+  staleAfterMs?: number;
+  executor?: Partial<ExecutorOptions>;
+}
+
+type Source = 'stream' | 'reconcile' | 'sim';
+
+export class ReplicationEngine {
+  readonly followers: Map<string, FollowerRuntime>;
+  readonly executor: CopyExecutor;
+  leaderStream: StreamState = 'stopped';
+  leaderStreamSince = 0;
+  lastLeaderEventAt: number | null = null;
+  leaderFunds: number | null = null;
+  private readonly memo = new Map<string, LeaderOrderSnapshot>();
+  private readonly unsubscribers: (() => void)[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private running = false;
+  private reconciling: Promise<void> | null = null;
+  private readonly log: Logger;
+
+  constructor(private readonly d: EngineDeps) {
+    this.log = d.logger.child({ module: 'engine' });
+    this.followers = new Map(d.followers.map((f) => [f.id, f]));
+    this.executor = new CopyExecutor(
+      d.store,
+      this.followers,
+      d.prices,
+      d.clock,
+      this.log,
+      d.events,
+      (c) => this.consequence(c),
+      { ...DEFAULT_EXECUTOR_OPTIONS, ...d.executor },
+    );
+  }
+
+  get leaderBroker(): string {
+    return this.d.leader.kind;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    const { leader, store } = this.d;
+    // Followers first: their streams must be up before anything is placed.
+    for (const f of this.followers.values()) {
+      this.unsubscribers.push(
+        f.broker.subscribe({
+          onUpdate: (u) => this.onFollowerUpdate(f, u),
+          onState: (s, detail) => this.onFollowerState(f, s, detail),
+        }),
+      );
+      await this.safely(`start follower ${f.id}`, () => f.broker.start());
+    }
+    await Promise.all([this.loadPositions(), this.refreshFunds()]);
+    await this.recover();
+    // Only now take new leader events.
+    this.unsubscribers.push(
+      leader.subscribe({
+        onUpdate: (u) => this.intake(u, leader.kind === 'sim' ? 'sim' : 'stream'),
+        onState: (s, detail) => this.onLeaderState(s, detail),
+      }),
+    );
+    await this.safely('start leader', () => leader.start());
+    await this.reconcile();
+    const every = this.d.reconcileEveryMs ?? 30_000;
+    if (every > 0) this.timers.push(setInterval(() => void this.reconcile(), every));
+    this.timers.push(setInterval(() => void this.refreshFunds(), 5 * 60_000));
+    for (const t of this.timers) t.unref();
+    this.log.info({ followers: [...this.followers.keys()], leader: leader.kind }, 'engine started');
+    void store;
+  }
+
+  /** Stop taking events, let in-flight follower calls finish (bounded), close the streams. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const u of this.unsubscribers.splice(0)) u();
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    const idle = Promise.all([...this.followers.values()].map((f) => f.idle()));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+    if ((await Promise.race([idle, timedOut])) === 'timeout') this.log.warn('in-flight follower calls did not finish in time');
+    clearTimeout(timer);
+    for (const f of this.followers.values()) f.bucket.close();
+    await Promise.all([this.d.leader, ...[...this.followers.values()].map((f) => f.broker)].map((b) => this.safely(`stop ${b.accountId}`, () => b.stop())));
+  }
+
+  /** Resolves when every follower queue is empty (tests, shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.followers.values()].map((f) => f.idle()));
+  }
+
+  private async safely(what: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      this.log.error({ err: e }, `${what} failed`);
+    }
+  }
+
+  private snapshot(orderId: string): LeaderOrderSnapshot | null {
+    const m = this.memo.get(orderId);
+    if (m) return m;
+    const row = this.d.store.leader.get(orderId);
+    if (!row) return null;
+    const s = snapshotOf(row);
+    this.memo.set(orderId, s);
+    return s;
+  }
+
+  /** One leader update, from the stream, a reconciliation, or the simulator. Synchronous. */
+  intake(u: BrokerOrder, source: Source): void {
+    if (!this.running) return;
+    const t0 = performance.now();
+    const { store, clock } = this.d;
+    const prev = this.snapshot(u.orderId);
+    if (!isNews(prev, u)) return;
+    const actions = planLeaderUpdate(prev, u);
+    const now = clock.now();
+    const mirror = actions.some((a) => a.kind === 'mirror');
+    const fill = actions.find((a): a is Extract<LeaderAction, { kind: 'fill' }> => a.kind === 'fill');
+    const positionBefore = mirror ? this.d.positions.get('leader', u.instrument, u.product) : null;
+    const planned = mirror ? this.planCopies(u, positionBefore ?? 0, now) : [];
+    const snap = nextSnapshot(prev, u, (prev?.mirrored ?? false) || mirror);
+    let inserted: CopyRow[] = [];
+    store.tx(() => {
+      store.leader.recordEvent(u, source, now);
+      store.leader.save(u, snap, now, positionBefore);
+      if (fill) {
+        store.fills.record({
+          accountId: 'leader',
+          orderId: u.orderId,
+          cumulativeQty: u.filledQty,
+          qty: fill.qty,
+          price: u.avgPrice,
+          side: u.side,
+          segment: u.instrument.segment,
+          securityId: u.instrument.securityId,
+          symbol: u.instrument.symbol,
+          product: u.product,
+          at: now,
+        });
+      }
+      inserted = store.copies.insert(planned);
+    });
+    this.memo.set(u.orderId, snap);
+    this.lastLeaderEventAt = now;
+
+    for (const c of inserted) {
+      if (c.state === 'planned') void this.executor.place(c, t0);
+      else if (c.state === 'skipped') this.d.events.emit({ type: 'copy_skipped', copy: c });
+    }
+    if (fill) {
+      this.d.positions.add('leader', u.instrument, u.product, signedQty(u.side, fill.qty));
+      this.d.prices.publish(u.instrument, u.avgPrice);
+    }
+    for (const a of actions) {
+      if (a.kind === 'modify' && prev) this.modifyCopies(u, prev, a);
+      else if (a.kind === 'cancel') this.cancelCopies(u.orderId, `leader order ${a.why}`);
+    }
+  }
+
+  /** The copies (one per follower and leg) a newly seen leader order calls for. Pure but for caches. */
+  private planCopies(u: BrokerOrder, leaderNetBefore: number, now: number): NewCopy[] {
+    const { exitQty, entryQty } = splitEntryExit(u.side, u.quantity, leaderNetBefore);
+    const legs: { leg: number; kind: 'entry' | 'exit'; qty: number }[] = [];
+    if (exitQty > 0) legs.push({ leg: 0, kind: 'exit', qty: exitQty });
+    if (entryQty > 0) legs.push({ leg: exitQty > 0 ? 1 : 0, kind: 'entry', qty: entryQty });
+    const refPrice = u.price || u.triggerPrice || u.avgPrice || this.d.prices.last(u.instrument) || null;
+    const out: NewCopy[] = [];
+    for (const f of this.followers.values()) {
+      const resolved = this.d.instruments.resolve(this.leaderBroker, f.master(this.leaderBroker), u.instrument);
+      for (const { leg, kind, qty } of legs) {
+        const inst = resolved.ok ? resolved.instrument : null;
+        const base: NewCopy = {
+          leaderOrderId: u.orderId,
+          followerId: f.id,
+          leg,
+          kind,
+          state: 'planned',
+          tag: copyTag(u.orderId, f.id, leg),
+          segment: inst?.segment ?? u.instrument.segment,
+          securityId: inst?.securityId ?? u.instrument.securityId,
+          symbol: inst?.symbol ?? u.instrument.symbol,
+          side: u.side,
+          orderType: u.orderType,
+          product: u.product,
+          validity: u.validity,
+          amo: u.amo,
+          price: u.price,
+          triggerPrice: u.triggerPrice,
+          lotSize: inst?.lotSize ?? 1,
+          plannedQty: 0,
+          lots: 0,
+          eventAt: now,
+          leaderExchangeTime: u.exchangeTime,
+          createdAt: now,
+          updatedAt: now,
+        };
+        const skip = (reason: string): NewCopy => ({ ...base, state: 'skipped', reason });
+        if (!resolved.ok) {
+          out.push(skip(resolved.reason));
+          continue;
+        }
+        if (!f.sessionOk) {
+          out.push(skip(`${f.id}'s broker session has expired (${f.sessionDetail ?? 'token dead'}); /login ${f.id} to fix`));
+          continue;
+        }
+        if (kind === 'entry' && this.d.settings.isPaused(f.id)) {
+          out.push(skip('paused: entries are not copied while paused'));
+          continue;
+        }
+        const lotSize = base.lotSize;
+        const policy = f.policy(this.d.settings.ratio(f.id), this.leaderFunds);
+        let size: SizeResult;
+        if (kind === 'entry') {
+          size = sizeEntry({ leaderQty: qty, lotSize, price: refPrice, policy, caps: { maxLots: f.cfg.maxLots, maxOrderValue: f.cfg.maxOrderValue } });
+        } else {
+          const held = this.d.positions.get(f.id, base, u.product);
+          const sameDirection = Math.sign(held) === Math.sign(leaderNetBefore) ? Math.abs(held) : 0;
+          size = sizeExit({ leaderQty: qty, leaderPosition: Math.abs(leaderNetBefore), followerPosition: sameDirection, lotSize });
+        }
+        if (!size.ok) {
+          out.push(skip(size.reason));
+          continue;
+        }
+        out.push({
+          ...base,
+          plannedQty: size.quantity,
+          lots: size.lots,
+          notional: size.notional ?? (refPrice ? size.quantity * refPrice : null),
+          ratio: effectiveRatio(policy),
+          reason: size.note,
+        });
+      }
+    }
+    return out;
+  }
+
+  private modifyCopies(u: BrokerOrder, prev: LeaderOrderSnapshot, a: Extract<LeaderAction, { kind: 'modify' }>): void {
+    for (const c of this.d.store.copies.forLeaderOrder(u.orderId)) {
+      if (!LIVE_COPY_STATES.includes(c.state)) continue;
+      const f = this.followers.get(c.followerId);
+      if (!f) continue;
+      let quantity = c.plannedQty;
+      if (a.quantity !== prev.quantity) {
+        if (c.kind === 'entry' && f.cfg.sizing !== 'fixed_lots' && c.ratio !== null) {
+          quantity = floorLots((a.quantity / c.lotSize) * c.ratio) * c.lotSize;
+          if (f.cfg.maxLots != null) quantity = Math.min(quantity, f.cfg.maxLots * c.lotSize);
+        } else if (c.kind === 'exit' && prev.quantity > 0) {
+          quantity = Math.min(floorLots(((c.plannedQty / c.lotSize) * a.quantity) / prev.quantity) * c.lotSize, Math.abs(this.d.positions.get(f.id, c, c.product)));
+        }
+        quantity = Math.max(quantity, c.filledQty);
+      }
+      if (quantity <= 0) {
+        void this.executor.cancel(c.id, c.followerId, 'leader reduced the order below one follower lot');
+        continue;
+      }
+      const change: OrderChange = {
+        orderType: a.orderType,
+        validity: u.validity,
+        quantity,
+        ...(a.price > 0 ? { price: a.price } : {}),
+        ...(a.triggerPrice > 0 ? { triggerPrice: a.triggerPrice } : {}),
+      };
+      void this.executor.modify(c.id, c.followerId, change);
+    }
+  }
+
+  private cancelCopies(leaderOrderId: string, why: string): void {
+    for (const c of this.d.store.copies.forLeaderOrder(leaderOrderId)) {
+      if (LIVE_COPY_STATES.includes(c.state)) void this.executor.cancel(c.id, c.followerId, why);
+    }
+  }
+
+  /** A follower's own order stream: track its orders, fills and the copies they belong to. */
+  onFollowerUpdate(f: FollowerRuntime, u: BrokerOrder): void {
+    const { store, clock } = this.d;
+    const copy = (u.tag ? store.copies.byTag(u.tag) : undefined) ?? store.copies.byFollowerOrder(f.id, u.orderId);
+    const prev = store.copies.followerOrder(f.id, u.orderId);
+    const prevFilled = prev?.filledQty ?? 0;
+    const fillQty = u.filledQty > prevFilled ? u.filledQty - prevFilled : 0;
+    const now = clock.now();
+    const target = copyStateOf(u.status);
+    let after: CopyRow | undefined;
+    store.tx(() => {
+      store.copies.upsertFollowerOrder({
+        followerId: f.id,
+        orderId: u.orderId,
+        copyId: copy?.id ?? null,
+        tag: u.tag,
+        status: u.status,
+        quantity: u.quantity,
+        filledQty: Math.max(prevFilled, u.filledQty),
+        avgPrice: u.avgPrice,
+        reason: u.reason,
+        updatedAt: now,
+      });
+      if (fillQty > 0) {
+        store.fills.record({
+          accountId: f.id,
+          orderId: u.orderId,
+          cumulativeQty: u.filledQty,
+          qty: fillQty,
+          price: u.avgPrice,
+          side: u.side,
+          segment: u.instrument.segment,
+          securityId: u.instrument.securityId,
+          symbol: u.instrument.symbol,
+          product: u.product,
+          at: now,
+        });
+      }
+      if (copy) {
+        const patch: Partial<CopyRow> = { updatedAt: now };
+        if (!copy.followerOrderId) patch.followerOrderId = u.orderId;
+        if (u.filledQty > copy.filledQty) {
+          patch.filledQty = u.filledQty;
+          patch.avgPrice = u.avgPrice;
+        }
+        if (movesForward(copy.state, target)) {
+          patch.state = target;
+          if (target === 'filled') patch.filledAt = now;
+          if (target === 'rejected') patch.reason = u.reason ?? 'rejected by the exchange';
+        }
+        store.copies.update(copy.id, patch);
+        after = store.copies.get(copy.id);
+      }
+    });
+    if (fillQty > 0) {
+      this.d.positions.add(f.id, u.instrument, u.product, signedQty(u.side, fillQty));
+      if (f.broker.kind !== 'paper') this.d.prices.publish(u.instrument, u.avgPrice);
+    }
+    if (!copy || !after || after.state === copy.state) return;
+    if (after.state === 'filled') {
+      const leader = store.leader.get(copy.leaderOrderId);
+      this.d.events.emit({ type: 'copy_filled', copy: after, leaderPrice: leader && leader.avgPrice > 0 ? leader.avgPrice : null });
+    } else if (after.state === 'rejected') {
+      this.d.events.emit({ type: 'copy_failed', copy: after, consequence: this.consequence(after) });
+    } else if (after.state === 'cancelled' && copy.state === 'open') {
+      this.d.events.emit({ type: 'copy_cancelled', copy: after });
+    }
+  }
+
+  private onLeaderState(s: StreamState, detail?: string): void {
+    const changed = s !== this.leaderStream;
+    this.leaderStream = s;
+    if (changed) this.leaderStreamSince = this.d.clock.now();
+    if (changed || s === 'connected') this.d.events.emit({ type: 'stream', accountId: 'leader', state: s, detail });
+    if (s === 'connected') void this.reconcile();
+  }
+
+  private onFollowerState(f: FollowerRuntime, s: StreamState, detail?: string): void {
+    if (s === 'session_expired') this.executor.markSessionExpired(f, detail ?? 'order stream refused the token');
+    this.d.events.emit({ type: 'stream', accountId: f.id, state: s, detail });
+  }
+
+  /** Compare the leader's REST order book with what we know and replay what the stream missed. */
+  reconcile(): Promise<void> {
+    if (this.reconciling) return this.reconciling;
+    this.reconciling = (async () => {
+      try {
+        const book = await this.d.leader.orders();
+        for (const o of book) this.intake(o, 'reconcile');
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'leader reconciliation failed');
+      }
+      for (const f of this.followers.values()) {
+        const stale = this.d.store.copies.inStates(['open']).filter((c) => c.followerId === f.id);
+        if (stale.length === 0 || !f.sessionOk) continue;
+        try {
+          const book = await f.broker.orders();
+          const tags = new Set(stale.map((c) => c.tag));
+          for (const o of book) if (o.tag && tags.has(o.tag)) this.onFollowerUpdate(f, o);
+        } catch (e) {
+          this.log.warn({ follower: f.id, err: (e as Error).message }, 'follower reconciliation failed');
+        }
+      }
+    })().finally(() => {
+      this.reconciling = null;
+    });
+    return this.reconciling;
+  }
+
+  /** Copies a crash left behind: `placing` is resolved by tag, fresh `planned` is placed, stale fails. */
+  private async recover(): Promise<void> {
+    const { store, clock } = this.d;
+    const staleAfter = this.d.staleAfterMs ?? 60_000;
+    const work: Promise<void>[] = [];
+    for (const c of store.copies.inStates(['placing', 'planned'])) {
+      if (c.state === 'placing') work.push(this.executor.recover(c));
+      else if (clock.now() - c.createdAt <= staleAfter) work.push(this.executor.place(c, null));
+      else {
+        store.copies.update(c.id, { state: 'failed', reason: 'not placed before a restart and now stale; not sent', updatedAt: clock.now() });
+        const row = store.copies.get(c.id);
+        if (row) this.d.events.emit({ type: 'copy_failed', copy: row, consequence: this.consequence(row) });
+      }
+    }
+    if (work.length) this.log.info({ copies: work.length }, 'resolving copies left from before the restart');
+    await Promise.all(work);
+  }
+
+  private async loadPositions(): Promise<void> {
+    const accounts: Broker[] = [this.d.leader, ...[...this.followers.values()].map((f) => f.broker)];
+    await Promise.all(
+      accounts.map((b) =>
+        this.safely(`load positions of ${b.accountId}`, async () => this.d.positions.load(b.accountId, await b.positions())),
+      ),
+    );
+  }
+
+  /** Funds for capital-proportional sizing, refreshed in the background only. */
+  async refreshFunds(): Promise<void> {
+    await this.safely('refresh leader funds', async () => {
+      this.leaderFunds = (await this.d.leader.funds()).available;
+    });
+    await Promise.all(
+      [...this.followers.values()].map((f) =>
+        this.safely(`refresh funds of ${f.id}`, async () => {
+          f.funds = (await f.broker.funds()).available;
+        }),
+      ),
+    );
+  }
+
+  /** "F1 now differs from the leader in NIFTY…: leader holds 150, F1 holds 0." */
+  consequence(c: CopyRow): string {
+    const leaderRow = this.d.store.leader.get(c.leaderOrderId);
+    const product = c.product;
+    const leaderNet = leaderRow ? this.d.positions.get('leader', leaderRow, product) : null;
+    const held = this.d.positions.get(c.followerId, c, product);
+    const lots = (q: number) => (c.lotSize > 1 ? `${q / c.lotSize} lot(s)` : `${q}`);
+    const leaderPart = leaderNet === null ? '' : `leader holds ${lots(leaderNet)}, `;
+    return `${c.followerId} now differs from the leader in ${c.symbol}: ${leaderPart}${c.followerId} holds ${lots(held)}.`;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * One follower account at run time: its broker, its own rate-limited work queue (followers never
+ * wait on each other), its session health and cached funds.
+ */
+import type { Broker } from '../brokers/port.js';
+import type { FollowerConfig } from '../config.js';
+import type { SizingPolicy } from '../domain/sizing.js';
+import { TokenBucket } from '../infra/rate-limiter.js';
+
+export class FollowerRuntime {
+  readonly bucket: TokenBucket;
+  /** False once a call or the stream said the token is dead; true again after /token. */
+  sessionOk = true;
+  sessionDetail: string | null = null;
+  /** Available funds, refreshed in the background; never fetched on the hot path. */
+  funds: number | null = null;
+  private tail: Promise<void> = Promise.resolve();
+  private queued = 0;
+
+  constructor(
+    readonly cfg: FollowerConfig,
+    readonly broker: Broker,
+  ) {
+    this.bucket = new TokenBucket(cfg.ordersPerSecond);
+  }
+
+  get id(): string {
+    return this.cfg.id;
+  }
+
+  /** The instrument master this follower trades from: a paper follower trades the leader's. */
+  master(leaderBroker: string): string {
+    return this.broker.kind === 'paper' ? leaderBroker : this.broker.kind;
+  }
+
+  get depth(): number {
+    return this.queued;
+  }
+
+  /** Run `task` after every task queued before it (per-follower order is preserved). */
+  run(task: () => Promise<void>): Promise<void> {
+    this.queued += 1;
+    const next = this.tail.then(task).finally(() => {
+      this.queued -= 1;
+    });
+    this.tail = next.catch(() => {});
+    return next;
+  }
+
+  /** Resolves when every queued task has finished. */
+  idle(): Promise<void> {
+    return this.tail;
+  }
+
+  policy(ratioOverride: number | undefined, leaderFunds: number | null): SizingPolicy {
+    const ratio = ratioOverride ?? this.cfg.ratio;
+    switch (this.cfg.sizing) {
+      case 'ratio':
+        return { kind: 'ratio', ratio };
+      case 'capital':
+        return { kind: 'capital', followerCapital: this.funds ?? 0, leaderCapital: leaderFunds ?? 0, multiplier: ratio };
+      case 'fixed_lots':
+        return { kind: 'fixed_lots', lots: this.cfg.fixedLots };
+    }
+  }
+}
