@@ -7,7 +7,8 @@ import { escapeHtml, formatAge, formatInr, formatNum, formatQty } from './format
 
 export function describeCopy(c: CopyRow): string {
   const price = c.orderType === 'MARKET' ? 'MKT' : `${c.orderType} ${formatInr(c.price || c.triggerPrice)}`;
-  return `${c.side} ${formatQty(c.plannedQty || c.lotSize * c.lots, c.lotSize)} ${escapeHtml(c.symbol)} ${price}`;
+  const qty = c.plannedQty > 0 ? ` ${formatQty(c.plannedQty, c.lotSize)}` : '';
+  return `${c.side}${qty} ${escapeHtml(c.symbol)} ${price}`;
 }
 
 export function statusText(v: StatusView, now: number): string {

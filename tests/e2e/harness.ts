@@ -1,0 +1,33 @@
+/** Builds the real app in-process against loopback fakes, with a temp SQLite file. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parseConfig } from '../../src/config.js';
+import { startApp, type App, type AppOptions } from '../../src/app.js';
+import { createLogger, type Logger } from '../../src/infra/logger.js';
+
+export const TEST_BOT_TOKEN = '123456:TEST_TOKEN_abcdefghijklmnop';
+
+export function tempDbPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'tandem-test-')), 'tandem.db');
+}
+
+/** A logger whose output is kept in memory, so tests can assert on it (secrets never appear). */
+export function capturedLogger(level = 'debug'): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  return { logger: createLogger({ level, pretty: false, destination: sink }), lines };
+}
+
+export async function startTestApp(env: Record<string, string>, opts: Partial<AppOptions> = {}): Promise<App & { logLines: string[] }> {
+  const cfg = parseConfig({ LOG_LEVEL: 'debug', SIM_INTERVAL_MS: '0', DATABASE_PATH: tempDbPath(), ...env });
+  const { logger, lines } = capturedLogger();
+  const app = await startApp(cfg, { logger, pollTimeoutSeconds: 1, consoleInput: null, ...opts });
+  return Object.assign(app, { logLines: lines });
+}
