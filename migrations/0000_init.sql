@@ -13,6 +13,7 @@ CREATE TABLE `alert_outbox` (
 	`kind` text NOT NULL,
 	`text` text NOT NULL,
 	`markup` text,
+	`approval_id` text,
 	`created_at` integer NOT NULL,
 	`sent_at` integer,
 	`attempts` integer DEFAULT 0 NOT NULL,
@@ -24,15 +25,18 @@ CREATE TABLE `approvals` (
 	`id` text PRIMARY KEY NOT NULL,
 	`leader_order_id` text NOT NULL,
 	`state` text NOT NULL,
-	`plan` text NOT NULL,
+	`threshold` real,
 	`expires_at` integer NOT NULL,
-	`chat_id` integer,
-	`message_id` integer,
+	`messages` text DEFAULT '[]' NOT NULL,
+	`text` text DEFAULT '' NOT NULL,
 	`decided_by` integer,
 	`decided_at` integer,
+	`reason` text,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE INDEX `approvals_state_idx` ON `approvals` (`state`);--> statement-breakpoint
+CREATE INDEX `approvals_leader_idx` ON `approvals` (`leader_order_id`);--> statement-breakpoint
 CREATE TABLE `audit_log` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`at` integer NOT NULL,

@@ -73,7 +73,20 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     viewerIds: cfg.telegram.viewerIds,
   };
   const notifier = new Notifier(store, clock, roles.adminIds, log.child({ module: 'notifier' }));
-  const engine = new ReplicationEngine({ store, leader, followers, instruments, prices, settings, positions, clock, logger: log, events: notifier, ...o.engine });
+  const engine = new ReplicationEngine({
+    store,
+    leader,
+    followers,
+    instruments,
+    prices,
+    settings,
+    positions,
+    clock,
+    logger: log,
+    events: notifier,
+    approval: { thresholdInr: cfg.approval.thresholdInr, timeoutMs: cfg.approval.timeoutSeconds * 1000 },
+    ...o.engine,
+  });
   const control = new Control(cfg, engine, settings, positions, store, clock);
 
   const bot = createBot({
@@ -88,13 +101,19 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
   if (consoleMode) {
     chat = new ConsoleChat(bot, roles.adminIds[0] ?? CONSOLE_USER_ID, o.consoleOutput);
   }
-  notifier.attach(async (chatId, text, opts) => {
-    await bot.api.sendMessage(chatId, text, {
-      ...(opts.html ? { parse_mode: 'HTML' as const } : {}),
-      disable_notification: opts.silent,
-      ...(opts.markup ? { reply_markup: opts.markup as never } : {}),
-    });
-  });
+  notifier.attach(
+    async (chatId, text, opts) => {
+      const m = await bot.api.sendMessage(chatId, text, {
+        ...(opts.html ? { parse_mode: 'HTML' as const } : {}),
+        disable_notification: opts.silent,
+        ...(opts.markup ? { reply_markup: opts.markup as never } : {}),
+      });
+      return m.message_id;
+    },
+    async (chatId, messageId, html) => {
+      await bot.api.editMessageText(chatId, messageId, html, { parse_mode: 'HTML' });
+    },
+  );
 
   await engine.start();
 

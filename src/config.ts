@@ -211,7 +211,7 @@ export function parseConfig(env: Env): Config {
     demo,
     approval: {
       thresholdInr: optional(env, 'APPROVAL_THRESHOLD_INR', positiveNumber, 'a rupee amount greater than 0'),
-      timeoutSeconds: read(env, 'APPROVAL_TIMEOUT_SECONDS', z.coerce.number().int().min(5).max(3600), 'a whole number of seconds from 5 to 3600', 60),
+      timeoutSeconds: read(env, 'APPROVAL_TIMEOUT_SECONDS', z.coerce.number().int().min(1).max(3600), 'a whole number of seconds from 1 to 3600', 60),
     },
     simIntervalMs: read(env, 'SIM_INTERVAL_MS', z.coerce.number().int().min(0), 'a whole number of milliseconds ≥ 0 (0 = the simulated leader stays idle)', 3000),
     endpoints: {

@@ -1,5 +1,8 @@
 /** Engine events → alert texts (HTML) with a priority. Pure. */
+import { InlineKeyboard } from 'grammy';
 import type { EngineEvent } from '../engine/events.js';
+import { istTime } from '../domain/time.js';
+import type { ApprovalRow, CopyRow } from '../store/index.js';
 import { escapeHtml, formatInr, formatNum, formatQty } from './format.js';
 import { describeCopy } from './views.js';
 
@@ -9,9 +12,45 @@ export interface Alert {
   priority: number;
   kind: string;
   text: string;
+  markup?: unknown;
+  approvalId?: string;
 }
 
-export function alertOf(e: EngineEvent): Alert | null {
+/** The approval request as first shown: leader order, each follower's lots and value, the threshold, expiry. */
+export function approvalText(a: ApprovalRow, copies: CopyRow[], leaderOrder: string, now: number): string {
+  const secs = Math.max(0, Math.round((a.expiresAt - now) / 1000));
+  const lines = [`🟠 <b>APPROVAL NEEDED</b> · ${a.id} · expires ${istTime(a.expiresAt)} IST (${secs} s)`, `Leader ${escapeHtml(leaderOrder)}`];
+  for (const c of copies) {
+    const value = c.notional != null ? `≈ ${formatInr(c.notional, true)}` : 'value unknown (no price)';
+    const over = a.threshold != null && (c.notional == null || c.notional > a.threshold) ? ` ⚠ above ${formatInr(a.threshold, true)}` : '';
+    lines.push(`${escapeHtml(c.followerId)} ×${formatNum(c.ratio ?? 1)} → ${formatQty(c.plannedQty, c.lotSize)} ${escapeHtml(c.symbol)} · ${value}${over}`);
+  }
+  lines.push('No answer means not copied.');
+  return lines.join('\n');
+}
+
+export function approvalKeyboard(id: string): InlineKeyboard {
+  return new InlineKeyboard().text('✅ Approve', `ap:${id}:y`).text('❌ Reject', `ap:${id}:n`);
+}
+
+/** The line appended under a decided request. */
+export function decisionLine(a: ApprovalRow, copies: CopyRow[]): string {
+  const at = a.decidedAt ? istTime(a.decidedAt) : '?';
+  switch (a.state) {
+    case 'approved':
+      return `✅ Approved by ${a.decidedBy} at ${at} IST → placing ${copies.length} cop${copies.length === 1 ? 'y' : 'ies'}`;
+    case 'rejected':
+      return `❌ Rejected by ${a.decidedBy} at ${at} IST — not copied`;
+    case 'expired':
+      return `⏱ Expired at ${at} IST — NOT copied (no response)`;
+    case 'void':
+      return `🚫 Voided at ${at} IST — NOT copied (${escapeHtml(a.reason ?? 'void')})`;
+    case 'pending':
+      return '';
+  }
+}
+
+export function alertOf(e: EngineEvent, now: number): Alert | null {
   switch (e.type) {
     case 'copy_placed': {
       const c = e.copy;
@@ -55,5 +94,20 @@ export function alertOf(e: EngineEvent): Alert | null {
       };
     case 'error':
       return { priority: PRIORITY.error, kind: 'error', text: `⚠️ ${e.accountId ? `<b>${escapeHtml(e.accountId)}</b>: ` : ''}${escapeHtml(e.message)}` };
+    case 'approval_requested':
+      return {
+        priority: PRIORITY.approval,
+        kind: 'approval_request',
+        text: approvalText(e.approval, e.copies, e.leaderOrder, now),
+        markup: approvalKeyboard(e.approval.id),
+        approvalId: e.approval.id,
+      };
+    case 'approval_decided':
+      // Edits do not notify: an approval that ended without a yes is also a new, loud message.
+      if (e.approval.state === 'expired' || e.approval.state === 'void') {
+        const what = e.copies.map((c) => `${escapeHtml(c.followerId)}: ${describeCopy(c)}`).join('\n');
+        return { priority: PRIORITY.error, kind: 'approval_closed', text: `${decisionLine(e.approval, e.copies)}\nApproval ${e.approval.id}:\n${what}` };
+      }
+      return null;
   }
 }

@@ -76,6 +76,26 @@ export function createBot(o: BotOptions): Bot<BotContext> {
       });
   });
 
+  bot.callbackQuery(/^ap:([A-Z0-9]{4,12}):([yn])$/, async (ctx) => {
+    const [, id = '', yn] = ctx.match;
+    if (ctx.role !== 'admin') {
+      await ctx.answerCallbackQuery({ text: 'Viewers cannot approve or reject orders.', show_alert: true });
+      audit(ctx, 'button approval', `${id} ${yn}`, 'denied: viewer');
+      return;
+    }
+    const r = o.deps.control.decideApproval(id, yn === 'y' ? 'approve' : 'reject', ctx.from.id);
+    if (r.won) {
+      await ctx.answerCallbackQuery({ text: yn === 'y' ? 'Approved: placing now.' : 'Rejected: not copied.' });
+    } else {
+      const a = r.approval;
+      const text = a
+        ? `Already ${a.state} by ${a.decidedBy ?? 'tandem'} at ${a.decidedAt ? istTime(a.decidedAt) : '?'} IST.`
+        : 'Unknown or expired request.';
+      await ctx.answerCallbackQuery({ text, show_alert: true });
+    }
+    audit(ctx, 'button approval', `${id} ${yn}`, r.won ? (yn === 'y' ? 'approved' : 'rejected') : `lost: ${r.approval?.state ?? 'unknown'}`);
+  });
+
   bot.on('callback_query:data', async (ctx) => {
     await ctx.answerCallbackQuery({ text: 'This button has expired.' });
   });

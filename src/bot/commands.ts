@@ -122,6 +122,23 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
   {
+    name: 'approvals',
+    usage: '/approvals',
+    description: 'Large orders waiting for your tap, with time left',
+    role: 'viewer',
+    async run(ctx, _args, d) {
+      const pending = d.control.pendingApprovals();
+      if (pending.length === 0) return reply(ctx, 'No approvals pending.');
+      const now = d.clock.now();
+      const lines = pending.map(({ approval: a, copies }) => {
+        const left = Math.max(0, Math.round((a.expiresAt - now) / 1000));
+        const what = copies.map((c) => `${escapeHtml(c.followerId)} ${describeCopy(c)}`).join('; ');
+        return `• ${a.id} · ${left} s left · ${what}`;
+      });
+      await reply(ctx, `<b>Pending approvals</b>\n${lines.join('\n')}\nTap Approve or Reject on each request's message.`);
+    },
+  },
+  {
     name: 'help',
     usage: '/help',
     description: 'What each command does',

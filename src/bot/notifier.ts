@@ -10,10 +10,13 @@ import type { EngineEvent, EngineEvents } from '../engine/events.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { AlertRow, Store } from '../store/index.js';
-import { alertOf, PRIORITY } from './alerts.js';
+import { alertOf, decisionLine, PRIORITY } from './alerts.js';
 import { htmlToPlain, splitMessage } from './format.js';
 
-export type SendFn = (chatId: number, text: string, opts: { html: boolean; silent: boolean; markup?: unknown }) => Promise<void>;
+/** Sends one message; resolves with its message id. */
+export type SendFn = (chatId: number, text: string, opts: { html: boolean; silent: boolean; markup?: unknown }) => Promise<number>;
+/** Replaces a message's text (and removes its buttons). */
+export type EditFn = (chatId: number, messageId: number, html: string) => Promise<void>;
 
 const MAX_ATTEMPTS = 20;
 
@@ -25,6 +28,7 @@ export class Notifier implements EngineEvents {
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private send: SendFn | null = null;
+  private edit: EditFn | null = null;
 
   constructor(
     private readonly store: Store,
@@ -34,8 +38,9 @@ export class Notifier implements EngineEvents {
   ) {}
 
   /** Connect the delivery function (the bot) and deliver whatever is waiting. */
-  attach(send: SendFn): void {
+  attach(send: SendFn, edit: EditFn): void {
     this.send = send;
+    this.edit = edit;
     this.kick();
   }
 
@@ -58,11 +63,16 @@ export class Notifier implements EngineEvents {
     const now = this.clock.now();
     this.store.tx(() => {
       for (const e of events) {
-        const a = alertOf(e);
-        if (!a) continue;
-        for (const chatId of this.chatIds) this.store.outbox.enqueue({ chatId, priority: a.priority, kind: a.kind, text: a.text, createdAt: now });
+        const a = alertOf(e, now);
+        if (a) {
+          const markup = a.markup ? JSON.stringify(a.markup) : null;
+          for (const chatId of this.chatIds) {
+            this.store.outbox.enqueue({ chatId, priority: a.priority, kind: a.kind, text: a.text, markup, approvalId: a.approvalId ?? null, createdAt: now });
+          }
+        }
       }
     });
+    for (const e of events) if (e.type === 'approval_decided') void this.showDecision(e.approval.id);
     this.kick();
   }
 
@@ -104,17 +114,32 @@ export class Notifier implements EngineEvents {
     const send = this.send;
     if (!send) return false;
     const silent = a.priority >= PRIORITY.info;
+    let text = a.text;
+    let markup: unknown = a.markup ? JSON.parse(a.markup) : undefined;
+    const approval = a.approvalId ? this.store.approvals.get(a.approvalId) : undefined;
+    if (approval && approval.state !== 'pending') {
+      // Decided before its request could be shown: show it decided, with no live buttons.
+      text = `${text}\n\n${decisionLine(approval, this.store.copies.forApproval(approval.id))}`;
+      markup = undefined;
+    }
     try {
-      for (const part of splitMessage(a.text)) {
+      for (const part of splitMessage(text)) {
+        let messageId: number;
         try {
-          await send(a.chatId, part, { html: true, silent, markup: a.markup ? JSON.parse(a.markup) : undefined });
+          messageId = await send(a.chatId, part, { html: true, silent, markup });
         } catch (e) {
           if (e instanceof GrammyError && /can't parse entities/i.test(e.description)) {
-            await send(a.chatId, htmlToPlain(part), { html: false, silent });
+            messageId = await send(a.chatId, htmlToPlain(part), { html: false, silent, markup });
           } else throw e;
+        }
+        if (approval && markup) {
+          this.store.approvals.addMessage(approval.id, a.chatId, messageId);
+          if (!approval.text) this.store.approvals.setText(approval.id, part);
         }
       }
       this.store.outbox.markSent(a.id, this.clock.now());
+      // A decision that raced the send: edit the message just sent.
+      if (approval && markup && this.store.approvals.get(approval.id)?.state !== 'pending') void this.showDecision(approval.id);
       return true;
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
@@ -126,6 +151,20 @@ export class Notifier implements EngineEvents {
       }
       this.log.warn({ alert: a.id, err: msg }, 'alert not delivered; will retry');
       return false;
+    }
+  }
+
+  /** Edit every message that shows the request: keep the details, drop the buttons, add the decision. */
+  private async showDecision(approvalId: string): Promise<void> {
+    const a = this.store.approvals.get(approvalId);
+    if (!a || a.state === 'pending' || !this.edit) return;
+    const line = decisionLine(a, this.store.copies.forApproval(a.id));
+    for (const m of a.messages) {
+      try {
+        await this.edit(m.chatId, m.messageId, `${a.text}\n\n${line}`);
+      } catch (e) {
+        this.log.warn({ approval: a.id, chat: m.chatId, err: (e as Error).message }, 'could not edit the approval message');
+      }
     }
   }
 

@@ -7,7 +7,8 @@ import { RATIO_MAX } from '../config.js';
 import { istDayStart } from '../domain/time.js';
 import type { StreamState } from '../brokers/port.js';
 import type { Clock } from '../infra/clock.js';
-import type { CopyRow, Store } from '../store/index.js';
+import type { ApprovalRow, CopyRow, Store } from '../store/index.js';
+import type { Decision, DecideResult } from './approvals.js';
 import type { ReplicationEngine } from './engine.js';
 import type { PositionBook } from './positions.js';
 import type { RuntimeSettings } from './runtime-settings.js';
@@ -112,6 +113,14 @@ export class Control {
     return this.store.copies
       .since(target.kind === 'all' ? null : target.id, since)
       .filter((c) => c.state === 'skipped' && c.reason?.startsWith('paused'));
+  }
+
+  decideApproval(id: string, decision: Decision, actor: number): DecideResult {
+    return this.engine.approvals.decide(id, decision, actor);
+  }
+
+  pendingApprovals(): { approval: ApprovalRow; copies: CopyRow[] }[] {
+    return this.engine.approvals.pending().map((approval) => ({ approval, copies: this.engine.approvals.copiesOf(approval.id) }));
   }
 
   setRatio(id: string, ratio: number, actor: number | null): { old: number; next: number } {

@@ -17,6 +17,7 @@ import type { Logger } from '../infra/logger.js';
 import type { PriceBoard } from '../infra/price-board.js';
 import type { CopyRow, NewCopy, Store } from '../store/index.js';
 import { snapshotOf } from '../store/leader-repo.js';
+import { ApprovalManager, newApprovalId } from './approvals.js';
 import { CopyExecutor, DEFAULT_EXECUTOR_OPTIONS, type ExecutorOptions } from './copy-executor.js';
 import { LIVE_COPY_STATES, copyStateOf, movesForward } from './copy-state.js';
 import type { EngineEvents } from './events.js';
@@ -41,6 +42,8 @@ export interface EngineDeps {
   /** Planned copies older than this at start-up are not placed (stale), ms. */
   staleAfterMs?: number;
   executor?: Partial<ExecutorOptions>;
+  /** Entries whose notional exceeds the threshold wait for a tap; null = none wait. */
+  approval?: { thresholdInr: number | null; timeoutMs: number };
 }
 
 type Source = 'stream' | 'reconcile' | 'sim';
@@ -48,6 +51,7 @@ type Source = 'stream' | 'reconcile' | 'sim';
 export class ReplicationEngine {
   readonly followers: Map<string, FollowerRuntime>;
   readonly executor: CopyExecutor;
+  readonly approvals: ApprovalManager;
   leaderStream: StreamState = 'stopped';
   leaderStreamSince = 0;
   lastLeaderEventAt: number | null = null;
@@ -72,6 +76,7 @@ export class ReplicationEngine {
       (c) => this.consequence(c),
       { ...DEFAULT_EXECUTOR_OPTIONS, ...d.executor },
     );
+    this.approvals = new ApprovalManager(d.store, d.clock, this.executor, d.events, this.log);
   }
 
   get leaderBroker(): string {
@@ -117,6 +122,7 @@ export class ReplicationEngine {
     this.running = false;
     for (const u of this.unsubscribers.splice(0)) u();
     for (const t of this.timers.splice(0)) clearInterval(t);
+    this.approvals.stop();
     const idle = Promise.all([...this.followers.values()].map((f) => f.idle()));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
@@ -161,7 +167,10 @@ export class ReplicationEngine {
     const mirror = actions.some((a) => a.kind === 'mirror');
     const fill = actions.find((a): a is Extract<LeaderAction, { kind: 'fill' }> => a.kind === 'fill');
     const positionBefore = mirror ? this.d.positions.get('leader', u.instrument, u.product) : null;
-    const planned = mirror ? this.planCopies(u, positionBefore ?? 0, now) : [];
+    let approvalId: string | null = null;
+    const planned = mirror ? this.planCopies(u, positionBefore ?? 0, now, () => (approvalId ??= newApprovalId())) : [];
+    const approval = this.d.approval;
+    const needsApproval = approval && planned.some((c) => c.state === 'awaiting_approval');
     const snap = nextSnapshot(prev, u, (prev?.mirrored ?? false) || mirror);
     let inserted: CopyRow[] = [];
     store.tx(() => {
@@ -182,6 +191,9 @@ export class ReplicationEngine {
           at: now,
         });
       }
+      if (needsApproval && approvalId) {
+        store.approvals.insert({ id: approvalId, leaderOrderId: u.orderId, state: 'pending', threshold: approval.thresholdInr, expiresAt: now + approval.timeoutMs, createdAt: now });
+      }
       inserted = store.copies.insert(planned);
     });
     this.memo.set(u.orderId, snap);
@@ -191,18 +203,27 @@ export class ReplicationEngine {
       if (c.state === 'planned') void this.executor.place(c, t0);
       else if (c.state === 'skipped') this.d.events.emit({ type: 'copy_skipped', copy: c });
     }
+    if (needsApproval && approvalId) {
+      const row = store.approvals.get(approvalId);
+      if (row) this.approvals.opened(row, `${u.side} ${u.quantity} ${u.instrument.symbol} ${u.orderType}${u.price ? ` @ ${u.price}` : ''} (leader ${u.orderId})`);
+    }
     if (fill) {
       this.d.positions.add('leader', u.instrument, u.product, signedQty(u.side, fill.qty));
       this.d.prices.publish(u.instrument, u.avgPrice);
     }
     for (const a of actions) {
-      if (a.kind === 'modify' && prev) this.modifyCopies(u, prev, a);
-      else if (a.kind === 'cancel') this.cancelCopies(u.orderId, `leader order ${a.why}`);
+      if (a.kind === 'modify' && prev) {
+        this.approvals.voidFor(u.orderId, 'the leader modified the order');
+        this.modifyCopies(u, prev, a);
+      } else if (a.kind === 'cancel') {
+        this.approvals.voidFor(u.orderId, `the leader order was ${a.why}`);
+        this.cancelCopies(u.orderId, `leader order ${a.why}`);
+      }
     }
   }
 
   /** The copies (one per follower and leg) a newly seen leader order calls for. Pure but for caches. */
-  private planCopies(u: BrokerOrder, leaderNetBefore: number, now: number): NewCopy[] {
+  private planCopies(u: BrokerOrder, leaderNetBefore: number, now: number, approvalId: () => string): NewCopy[] {
     const { exitQty, entryQty } = splitEntryExit(u.side, u.quantity, leaderNetBefore);
     const legs: { leg: number; kind: 'entry' | 'exit'; qty: number }[] = [];
     if (exitQty > 0) legs.push({ leg: 0, kind: 'exit', qty: exitQty });
@@ -265,11 +286,16 @@ export class ReplicationEngine {
           out.push(skip(size.reason));
           continue;
         }
+        const notional = size.notional ?? (refPrice ? size.quantity * refPrice : null);
+        const threshold = this.d.approval?.thresholdInr ?? null;
+        // Fail closed: an entry whose value cannot be known waits for approval too. Exits never wait.
+        const wait = kind === 'entry' && threshold !== null && (notional === null || notional > threshold);
         out.push({
           ...base,
+          ...(wait ? { state: 'awaiting_approval' as const, approvalId: approvalId() } : {}),
           plannedQty: size.quantity,
           lots: size.lots,
-          notional: size.notional ?? (refPrice ? size.quantity * refPrice : null),
+          notional,
           ratio: effectiveRatio(policy),
           reason: size.note,
         });
@@ -427,6 +453,7 @@ export class ReplicationEngine {
   private async recover(): Promise<void> {
     const { store, clock } = this.d;
     const staleAfter = this.d.staleAfterMs ?? 60_000;
+    this.approvals.voidAllPending('tandem restarted before it was answered');
     const work: Promise<void>[] = [];
     for (const c of store.copies.inStates(['placing', 'planned'])) {
       if (c.state === 'placing') work.push(this.executor.recover(c));

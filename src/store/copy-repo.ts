@@ -56,6 +56,10 @@ export class CopyRepo {
     return this.db.select().from(copies).where(eq(copies.leaderOrderId, leaderOrderId)).orderBy(copies.id).all();
   }
 
+  forApproval(approvalId: string): CopyRow[] {
+    return this.db.select().from(copies).where(eq(copies.approvalId, approvalId)).orderBy(copies.id).all();
+  }
+
   inStates(states: CopyState[]): CopyRow[] {
     return this.db.select().from(copies).where(inArray(copies.state, states)).orderBy(copies.id).all();
   }

@@ -1,5 +1,6 @@
 /** The store: the database and its repositories. The only code that writes SQL lives in store/. */
 import { openDatabase, type OpenedDb } from './db.js';
+import { ApprovalRepo } from './approval-repo.js';
 import { AuditRepo } from './audit-repo.js';
 import { CopyRepo } from './copy-repo.js';
 import { FillRepo } from './fill-repo.js';
@@ -17,6 +18,7 @@ export class Store {
   readonly audit: AuditRepo;
   readonly outbox: OutboxRepo;
   readonly instruments: InstrumentRepo;
+  readonly approvals: ApprovalRepo;
   /** Epoch ms of the last write through `tx` (for /health). */
   lastWriteAt = 0;
 
@@ -29,6 +31,7 @@ export class Store {
     this.audit = new AuditRepo(db);
     this.outbox = new OutboxRepo(db);
     this.instruments = new InstrumentRepo(db, (fn) => this.tx(fn));
+    this.approvals = new ApprovalRepo(db);
   }
 
   static open(path: string): Store {
@@ -58,3 +61,4 @@ export class Store {
 export type { CopyRow, NewCopy, FollowerOrderRow } from './copy-repo.js';
 export type { LeaderOrderRow } from './leader-repo.js';
 export type { AlertRow } from './outbox-repo.js';
+export type { ApprovalRow } from './approval-repo.js';

@@ -168,19 +168,30 @@ export const fills = sqliteTable(
   (t) => [uniqueIndex('fills_dedupe_uq').on(t.accountId, t.orderId, t.cumulativeQty), index('fills_account_idx').on(t.accountId, t.at)],
 );
 
-export const approvals = sqliteTable('approvals', {
-  id: text('id').primaryKey(),
-  leaderOrderId: text('leader_order_id').notNull(),
-  state: text('state', { enum: ['pending', 'approved', 'rejected', 'expired', 'void'] }).notNull(),
-  /** JSON: per-follower plan (copy ids, lots, notional). */
-  plan: text('plan', { mode: 'json' }).notNull(),
-  expiresAt: integer('expires_at').notNull(),
-  chatId: integer('chat_id'),
-  messageId: integer('message_id'),
-  decidedBy: integer('decided_by'),
-  decidedAt: integer('decided_at'),
-  createdAt: integer('created_at').notNull(),
-});
+export const APPROVAL_STATES = ['pending', 'approved', 'rejected', 'expired', 'void'] as const;
+export type ApprovalState = (typeof APPROVAL_STATES)[number];
+
+/** A request to approve the copies of one large leader order, and how it was decided. */
+export const approvals = sqliteTable(
+  'approvals',
+  {
+    id: text('id').primaryKey(),
+    leaderOrderId: text('leader_order_id').notNull(),
+    state: text('state', { enum: APPROVAL_STATES }).notNull(),
+    /** The rupee threshold that was crossed (null when the notional could not be known). */
+    threshold: real('threshold'),
+    expiresAt: integer('expires_at').notNull(),
+    /** JSON: every chat message that shows the request, [{ chatId, messageId }], to edit later. */
+    messages: text('messages', { mode: 'json' }).$type<{ chatId: number; messageId: number }[]>().notNull().default([]),
+    /** The request text as first sent (kept to edit the decision under it). */
+    text: text('text').notNull().default(''),
+    decidedBy: integer('decided_by'),
+    decidedAt: integer('decided_at'),
+    reason: text('reason'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('approvals_state_idx').on(t.state), index('approvals_leader_idx').on(t.leaderOrderId)],
+);
 
 /** Runtime settings that survive a restart: pause state, ratios changed from the chat. */
 export const settings = sqliteTable('settings', {
@@ -247,6 +258,8 @@ export const alertOutbox = sqliteTable(
     text: text('text').notNull(),
     /** JSON reply_markup, when the alert carries buttons. */
     markup: text('markup'),
+    /** The approval this message presents, so its message id can be recorded for later edits. */
+    approvalId: text('approval_id'),
     createdAt: integer('created_at').notNull(),
     sentAt: integer('sent_at'),
     attempts: integer('attempts').notNull().default(0),
