@@ -21,6 +21,7 @@ import { systemClock, type Clock } from './infra/clock.js';
 import type { Logger } from './infra/logger.js';
 import { PriceBoard } from './infra/price-board.js';
 import { Store } from './store/index.js';
+import { refreshInstruments } from './jobs/instruments.js';
 
 /** The user id the terminal console speaks as when no admin is configured. */
 export const CONSOLE_USER_ID = 1;
@@ -34,6 +35,8 @@ export interface AppOptions {
   /** Long-polling timeout in seconds (tests use 1 so stop is quick). */
   pollTimeoutSeconds?: number;
   engine?: Pick<EngineDeps, 'reconcileEveryMs' | 'staleAfterMs' | 'executor'>;
+  /** Progress of an instrument master download (the terminal shows it). */
+  instrumentProgress?: (broker: string, rows: number) => void;
 }
 
 export interface App {
@@ -61,7 +64,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
   const positions = new PositionBook();
   const instruments = new InstrumentResolver(store);
   instruments.register('sim', SIM_UNIVERSE);
-  for (const b of ['dhan', 'kite']) instruments.load(b);
+  await refreshInstruments(cfg, store, instruments, clock, log, o.instrumentProgress ? { progress: o.instrumentProgress } : {});
 
   const brokerDeps = { cfg, logger: log, prices };
   const leader = createLeader(brokerDeps);

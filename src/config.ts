@@ -85,7 +85,8 @@ export function loadEnv(dir: string, env: Env = process.env): Env {
 }
 
 function fail(name: string, value: string | undefined, accepted: string): never {
-  const shown = value === undefined ? 'is missing' : `="${value.length > 40 ? `${value.slice(0, 40)}…` : value}" is invalid`;
+  // JSON quoting keeps the message on one line whatever the value holds (newlines, quotes).
+  const shown = value === undefined ? 'is missing' : `=${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)} is invalid`;
   throw new ConfigError(`${name} ${shown}: ${accepted}`);
 }
 

@@ -26,7 +26,12 @@ async function main(): Promise<void> {
       '\ntandem demo — a simulated leader trades every few seconds and the paper follower "demo" copies it.\nNothing is sent to any broker. Configure real accounts in .env (see README).\n',
     );
   }
-  const app = await startApp(cfg, { logger });
+  const tty = process.stderr.isTTY;
+  const app = await startApp(cfg, {
+    logger,
+    // A progress line on a terminal while an instrument master downloads (tens of MB).
+    ...(tty ? { instrumentProgress: (broker: string, rows: number) => process.stderr.write(`\r  loading ${broker} instruments: ${rows.toLocaleString('en-IN')} rows`) } : {}),
+  });
   // Stay up until a signal, even with stdin closed and every timer unref'd.
   const keepAlive = setInterval(() => {}, 1 << 30);
   let signals = 0;

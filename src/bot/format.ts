@@ -35,35 +35,42 @@ export function formatAge(ms: number): string {
 export const TELEGRAM_MAX = 4096;
 
 /**
- * Split a long message into parts of at most `max` characters, on line boundaries where possible,
- * keeping an open <pre> block balanced across parts.
+ * Split a long message into parts of at most `max` characters, on line boundaries where possible
+ * (a longer line is cut), keeping a <pre> block balanced across parts: a part that ends inside
+ * one closes it, and the next part reopens it.
  */
 export function splitMessage(text: string, max = TELEGRAM_MAX): string[] {
   if (text.length <= max) return [text];
+  const OPEN = '<pre>';
+  const CLOSE = '</pre>';
+  const budget = max - CLOSE.length;
   const parts: string[] = [];
   let cur = '';
   let inPre = false;
-  const room = max - 12; // space for closing and reopening <pre>
-  const push = () => {
-    parts.push(inPre ? `${cur}</pre>` : cur);
-    cur = inPre ? '<pre>' : '';
+  const hasContent = () => cur !== '' && cur !== OPEN;
+  const flush = () => {
+    parts.push(inPre ? `${cur}${CLOSE}` : cur);
+    cur = inPre ? OPEN : '';
   };
-  for (const rawLine of text.split('\n')) {
-    let line = rawLine;
-    while (line.length > room) {
-      if (cur.length) push();
-      cur += line.slice(0, room);
-      line = line.slice(room);
-      push();
+  for (const line of text.split('\n')) {
+    let piece = hasContent() ? `\n${line}` : line;
+    if (cur.length + piece.length > budget && hasContent()) {
+      flush();
+      piece = line;
     }
-    if (cur.length + line.length + 1 > room && cur.length) push();
-    cur += (cur.length && cur !== '<pre>' ? '\n' : '') + line;
-    const opens = (line.match(/<pre>/g) ?? []).length;
-    const closes = (line.match(/<\/pre>/g) ?? []).length;
+    while (cur.length + piece.length > budget) {
+      const room = budget - cur.length;
+      cur += piece.slice(0, room);
+      piece = piece.slice(room);
+      flush();
+    }
+    cur += piece;
+    const opens = line.split(OPEN).length - 1;
+    const closes = line.split(CLOSE).length - 1;
     if (opens > closes) inPre = true;
     else if (closes > opens) inPre = false;
   }
-  if (cur.length) parts.push(cur);
+  if (hasContent()) parts.push(inPre ? `${cur}${CLOSE}` : cur);
   return parts;
 }
 

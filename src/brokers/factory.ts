@@ -1,8 +1,9 @@
 /** Builds each account's broker adapter from the configuration. */
-import type { Config, FollowerConfig } from '../config.js';
+import type { Config, Credentials, FollowerConfig } from '../config.js';
 import type { Logger } from '../infra/logger.js';
 import type { PriceBoard } from '../infra/price-board.js';
 import type { Broker } from './port.js';
+import { DhanBroker } from './dhan/dhan-broker.js';
 import { PaperBroker } from './paper/paper-broker.js';
 import { SimLeader } from './sim/sim-leader.js';
 
@@ -12,18 +13,37 @@ export interface BrokerDeps {
   prices: PriceBoard;
 }
 
+function dhan(accountId: string, c: Credentials, d: BrokerDeps): Broker {
+  if (!c.clientId || !c.accessToken) throw new Error(`${accountId}: a Dhan account needs a client id and an access token`);
+  return new DhanBroker({
+    accountId,
+    clientId: c.clientId,
+    accessToken: c.accessToken,
+    apiUrl: d.cfg.endpoints.dhanApiUrl,
+    wsUrl: d.cfg.endpoints.dhanOrderWsUrl,
+    logger: d.logger,
+  });
+}
+
 export function createLeader(d: BrokerDeps): Broker {
   const { cfg } = d;
   switch (cfg.leader.broker) {
     case 'sim':
       return new SimLeader(cfg.simIntervalMs);
-    default:
-      throw new Error(`leader broker ${cfg.leader.broker} is not available in this build`);
+    case 'dhan':
+      return dhan('leader', cfg.leader.credentials, d);
+    case 'kite':
+      throw new Error('leader broker kite is not available in this build');
   }
 }
 
 /** In paper mode every follower is simulated, whatever broker it names: nothing is ever sent. */
 export function createFollower(f: FollowerConfig, d: BrokerDeps): Broker {
   if (d.cfg.mode === 'paper' || f.broker === 'paper') return new PaperBroker(f.id, d.prices);
-  throw new Error(`follower broker ${f.broker} is not available in this build`);
+  switch (f.broker) {
+    case 'dhan':
+      return dhan(f.id, f.credentials, d);
+    case 'kite':
+      throw new Error(`follower ${f.id}: broker kite is not available in this build`);
+  }
 }

@@ -28,9 +28,13 @@ export class FollowerRuntime {
     return this.cfg.id;
   }
 
-  /** The instrument master this follower trades from: a paper follower trades the leader's. */
+  /**
+   * The instrument master this follower trades from: its configured broker's (a paper-mode
+   * simulation of a Dhan account still rounds to Dhan's lots); a pure paper follower trades the
+   * leader's.
+   */
   master(leaderBroker: string): string {
-    return this.broker.kind === 'paper' ? leaderBroker : this.broker.kind;
+    return this.cfg.broker === 'paper' ? leaderBroker : this.cfg.broker;
   }
 
   get depth(): number {

@@ -45,6 +45,8 @@ export class TokenBucket {
 
   pause(ms: number): void {
     this.blockedUntil = Math.max(this.blockedUntil, this.now() + ms);
+    // Refill first, so tokens from before the pause are dropped and only those earned during it count.
+    this.refill();
     this.tokens = 0;
     this.schedule();
   }

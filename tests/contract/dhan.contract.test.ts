@@ -1,0 +1,30 @@
+import { DhanBroker } from '../../src/brokers/dhan/dhan-broker.js';
+import { DHAN_ERRORS, startFakeDhan, type FakeDhanFault } from '../fakes/dhan.js';
+import { runBrokerContract, type FaultKind } from './broker-contract.js';
+import { FAST_WS, niftyOption, silentLogger } from './dhan-harness.js';
+
+const FAULTS: Record<FaultKind, FakeDhanFault> = {
+  rejected: { status: 400, body: DHAN_ERRORS.input },
+  rate_limited: { status: 429, body: DHAN_ERRORS.rateLimit },
+  unavailable: { status: 500, body: DHAN_ERRORS.internal },
+  session_expired: { status: 401, body: DHAN_ERRORS.invalidAuth },
+};
+
+runBrokerContract('dhan', async () => {
+  const fake = await startFakeDhan();
+  const clientId = '1100000001';
+  const accessToken = fake.addAccount(clientId);
+  const { lotSize, ...instrument } = niftyOption();
+  const broker = new DhanBroker({ accountId: 'f1', clientId, accessToken, apiUrl: fake.apiUrl, wsUrl: fake.wsUrl, logger: silentLogger, ws: FAST_WS });
+  return {
+    broker,
+    instrument,
+    lotSize,
+    price: 100,
+    fill: async (orderId, price) => {
+      fake.fill(orderId, { price });
+    },
+    injectFault: (kind) => fake.injectError(clientId, 'place', FAULTS[kind]),
+    close: () => fake.close(),
+  };
+}, { faults: true });
