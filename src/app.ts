@@ -35,6 +35,8 @@ export interface AppOptions {
   /** Long-polling timeout in seconds (tests use 1 so stop is quick). */
   pollTimeoutSeconds?: number;
   engine?: Pick<EngineDeps, 'reconcileEveryMs' | 'staleAfterMs' | 'executor'>;
+  /** Deadline for broker REST calls, ms (tests shorten it to exercise unknown outcomes quickly). */
+  brokerTimeoutMs?: number;
   /** Progress of an instrument master download (the terminal shows it). */
   instrumentProgress?: (broker: string, rows: number) => void;
 }
@@ -66,7 +68,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
   instruments.register('sim', SIM_UNIVERSE);
   await refreshInstruments(cfg, store, instruments, clock, log, o.instrumentProgress ? { progress: o.instrumentProgress } : {});
 
-  const brokerDeps = { cfg, logger: log, prices };
+  const brokerDeps = { cfg, logger: log, prices, ...(o.brokerTimeoutMs ? { timeoutMs: o.brokerTimeoutMs } : {}) };
   const leader = createLeader(brokerDeps);
   const followers = cfg.followers.map((f) => new FollowerRuntime(f, createFollower(f, brokerDeps)));
 

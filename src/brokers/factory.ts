@@ -4,6 +4,7 @@ import type { Logger } from '../infra/logger.js';
 import type { PriceBoard } from '../infra/price-board.js';
 import type { Broker } from './port.js';
 import { DhanBroker } from './dhan/dhan-broker.js';
+import { KiteBroker } from './kite/kite-broker.js';
 import { PaperBroker } from './paper/paper-broker.js';
 import { SimLeader } from './sim/sim-leader.js';
 
@@ -11,6 +12,8 @@ export interface BrokerDeps {
   cfg: Config;
   logger: Logger;
   prices: PriceBoard;
+  /** Per-request deadline for broker REST calls (default 5 s; tests shorten it). */
+  timeoutMs?: number;
 }
 
 function dhan(accountId: string, c: Credentials, d: BrokerDeps): Broker {
@@ -22,6 +25,24 @@ function dhan(accountId: string, c: Credentials, d: BrokerDeps): Broker {
     apiUrl: d.cfg.endpoints.dhanApiUrl,
     wsUrl: d.cfg.endpoints.dhanOrderWsUrl,
     logger: d.logger,
+    ...(d.timeoutMs ? { http: { timeoutMs: d.timeoutMs } } : {}),
+  });
+}
+
+/** A leader on Kite also polls its order book: Kite's stream may never announce a placement. */
+const KITE_LEADER_POLL_MS = 1000;
+
+function kite(accountId: string, c: Credentials, d: BrokerDeps, pollIntervalMs = 0): Broker {
+  if (!c.apiKey) throw new Error(`${accountId}: a Kite account needs an api key`);
+  return new KiteBroker({
+    accountId,
+    apiKey: c.apiKey,
+    accessToken: c.accessToken ?? null,
+    apiUrl: d.cfg.endpoints.kiteApiUrl,
+    wsUrl: d.cfg.endpoints.kiteWsUrl,
+    logger: d.logger,
+    pollIntervalMs,
+    ...(d.timeoutMs ? { http: { timeoutMs: d.timeoutMs } } : {}),
   });
 }
 
@@ -33,7 +54,7 @@ export function createLeader(d: BrokerDeps): Broker {
     case 'dhan':
       return dhan('leader', cfg.leader.credentials, d);
     case 'kite':
-      throw new Error('leader broker kite is not available in this build');
+      return kite('leader', cfg.leader.credentials, d, KITE_LEADER_POLL_MS);
   }
 }
 
@@ -44,6 +65,6 @@ export function createFollower(f: FollowerConfig, d: BrokerDeps): Broker {
     case 'dhan':
       return dhan(f.id, f.credentials, d);
     case 'kite':
-      throw new Error(`follower ${f.id}: broker kite is not available in this build`);
+      return kite(f.id, f.credentials, d);
   }
 }

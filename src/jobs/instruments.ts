@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config.js';
 import { loadDhanInstruments } from '../brokers/dhan/dhan-instruments.js';
+import { loadKiteInstruments } from '../brokers/kite/kite-instruments.js';
 import type { InstrumentResolver } from '../engine/instruments.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
@@ -46,10 +47,25 @@ export async function refreshInstruments(
             logger: log,
             onProgress: (n) => opts.progress?.('dhan', n),
           });
-        } else if (opts.sources?.kite) {
-          rows = await opts.sources.kite();
+        } else {
+          // Kite's master needs a session: use any Kite account that has a token.
+          const acct = [cfg.leader, ...cfg.followers].find((a) => a.broker === 'kite' && a.credentials.apiKey && a.credentials.accessToken);
+          if (opts.sources?.kite) rows = await opts.sources.kite();
+          else if (acct) {
+            rows = await loadKiteInstruments({
+              apiUrl: cfg.endpoints.kiteApiUrl,
+              apiKey: acct.credentials.apiKey!,
+              accessToken: acct.credentials.accessToken!,
+              store: store.instruments,
+              logger: log,
+              onProgress: (n) => opts.progress?.('kite', n),
+            });
+          } else {
+            log.warn('no Kite account has an access token yet: the Kite instrument master loads after the morning login');
+            rows = -1;
+          }
         }
-        log.info({ broker, rows, ms: Math.round(performance.now() - started) }, 'instrument master refreshed');
+        if (rows >= 0) log.info({ broker, rows, ms: Math.round(performance.now() - started) }, 'instrument master refreshed');
       } catch (e) {
         log.error({ broker, err: (e as Error).message }, 'instrument master download failed; using the stored one');
       }

@@ -57,6 +57,8 @@ export interface FakeDhanOptions {
   badLoginResetMs?: number;
   /** Synthetic option rows appended to the scrip master (streaming tests). Default 0. */
   extraScripRows?: number;
+  /** Called for every order-update push right before its frame is written to the sockets (bench: `at` = performance.now()). */
+  onPush?: (order: Readonly<FakeDhanOrder>, at: number) => void;
 }
 
 export interface FakeDhan {
@@ -121,7 +123,12 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
     },
     { pingMs: opts.pingMs ?? 10_000, badLoginResetMs: opts.badLoginResetMs ?? 10 },
   );
-  const book = new DhanBook({ transitDelayMs: opts.transitDelayMs ?? 0 }, (o) => sockets.push(o.clientId, pushFrame(o)));
+  const onPush = opts.onPush;
+  const book = new DhanBook({ transitDelayMs: opts.transitDelayMs ?? 0 }, (o) => {
+    const frame = pushFrame(o);
+    onPush?.(o, performance.now());
+    sockets.push(o.clientId, frame);
+  });
 
   const account = (clientId: string): Account => {
     const a = accounts.get(clientId);

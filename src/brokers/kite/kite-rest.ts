@@ -1,0 +1,106 @@
+/**
+ * Kite Connect v3 REST transport: one keep-alive axios client (infra/http), `X-Kite-Version: 3`,
+ * `Authorization: token api_key:access_token`, form-encoded bodies, the success envelope unwrapped
+ * and every failure mapped onto the port's errors. Never retries (a re-sent POST can place twice).
+ */
+import type { AxiosInstance } from 'axios';
+import { createHttpClient } from '../../infra/http.js';
+import { SessionExpired } from '../port.js';
+import { errorFromResponse, errorFromThrown } from './kite-errors.js';
+import { isRecord, type KiteRow } from './kite-order.js';
+
+export interface KiteRestOptions {
+  accountId: string;
+  apiKey: string;
+  apiUrl: string;
+  /** The current access token (it changes on /token or /login). */
+  token: () => string | null;
+  timeoutMs?: number;
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type Form = Record<string, string | number | undefined>;
+
+export class KiteRest {
+  private readonly http: AxiosInstance;
+
+  constructor(private readonly o: KiteRestOptions) {
+    this.http = createHttpClient(o.apiUrl, { timeoutMs: o.timeoutMs ?? 5_000, headers: { 'X-Kite-Version': '3' } });
+  }
+
+  /** One call: resolves with the envelope's `data`, or throws a port error. */
+  async call(op: string, method: Method, path: string, form?: Form): Promise<unknown> {
+    const token = this.o.token();
+    if (!token) throw new SessionExpired(this.o.accountId, 'No Kite access token: log in first');
+    const body = form ? encodeForm(form) : undefined;
+    const headers: Record<string, string> = { Authorization: `token ${this.o.apiKey}:${token}` };
+    if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    let res;
+    try {
+      res = await this.http.request({ method, url: path, data: body, headers, responseType: 'json' });
+    } catch (e) {
+      throw errorFromThrown(this.o.accountId, op, e);
+    }
+    const data: unknown = res.data;
+    if (res.status === 200 && isRecord(data) && data.status === 'success' && !('error_type' in data)) return data.data;
+    throw errorFromResponse(this.o.accountId, op, res.status, data, res.headers);
+  }
+
+  async placeOrder(variety: string, form: Form): Promise<string> {
+    const data = await this.call('place', 'POST', `/orders/${variety}`, form);
+    return orderIdOf(this.o.accountId, 'place', data);
+  }
+
+  async modifyOrder(variety: string, orderId: string, form: Form): Promise<void> {
+    await this.call('modify', 'PUT', `/orders/${variety}/${encodeURIComponent(orderId)}`, form);
+  }
+
+  async cancelOrder(variety: string, orderId: string): Promise<void> {
+    await this.call('cancel', 'DELETE', `/orders/${variety}/${encodeURIComponent(orderId)}`);
+  }
+
+  /** Today's book: the latest state of each order. */
+  async orders(): Promise<KiteRow[]> {
+    return rows(await this.call('orders', 'GET', '/orders'));
+  }
+
+  /** Every state one order passed through, oldest first. */
+  async orderHistory(orderId: string): Promise<KiteRow[]> {
+    return rows(await this.call('order history', 'GET', `/orders/${encodeURIComponent(orderId)}`));
+  }
+
+  async trades(): Promise<KiteRow[]> {
+    return rows(await this.call('trades', 'GET', '/trades'));
+  }
+
+  async margins(): Promise<KiteRow> {
+    const data = await this.call('margins', 'GET', '/user/margins');
+    return isRecord(data) ? data : {};
+  }
+
+  async positions(): Promise<{ net: KiteRow[]; day: KiteRow[] }> {
+    const data = await this.call('positions', 'GET', '/portfolio/positions');
+    return isRecord(data) ? { net: rows(data.net), day: rows(data.day) } : { net: [], day: [] };
+  }
+
+  async profile(): Promise<KiteRow> {
+    const data = await this.call('profile', 'GET', '/user/profile');
+    return isRecord(data) ? data : {};
+  }
+}
+
+export function encodeForm(form: Form): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(form)) if (v !== undefined) p.append(k, String(v));
+  return p.toString();
+}
+
+const rows = (v: unknown): KiteRow[] => (Array.isArray(v) ? v.filter(isRecord) : []);
+
+function orderIdOf(accountId: string, op: string, data: unknown): string {
+  const id = isRecord(data) ? data.order_id : undefined;
+  if (typeof id === 'string' && id !== '') return id;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return String(id);
+  // Success without an order id: the order may exist; the caller must look it up by tag.
+  throw errorFromResponse(accountId, op, 0, { message: 'success answer without order_id' });
+}
