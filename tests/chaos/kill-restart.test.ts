@@ -1,0 +1,89 @@
+/**
+ * Chaos 4: the real process is killed (SIGKILL) while a copy is in `placing` — the follower's
+ * broker accepted the order but its answer never came back. The restarted process must resolve the
+ * copy by looking its tag up, and place nothing more: exactly one order at the fake broker.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
+import { tempDbPath } from '../e2e/harness.js';
+import { until } from './world.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const LEADER = '1500000001';
+const FOLLOWER = '1500000002';
+
+let dhan: FakeDhan | null = null;
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  await dhan?.close();
+  dhan = null;
+});
+
+function startProcess(env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, exited, output: () => out };
+}
+
+const copyStates = (dbPath: string): string[] => {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return (db.prepare('select state from copies order by id').all() as { state: string }[]).map((r) => r.state);
+  } finally {
+    db.close();
+  }
+};
+
+describe('chaos: kill -9 mid-copy', () => {
+  it('4. killed with a copy in placing, restarted: exactly one order at the broker', async () => {
+    dhan = await startFakeDhan();
+    const fake = dhan;
+    const dbPath = tempDbPath();
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      TRADING_MODE: 'live',
+      LOG_LEVEL: 'info',
+      DATABASE_PATH: dbPath,
+      LEADER_BROKER: 'dhan',
+      LEADER_CLIENT_ID: LEADER,
+      LEADER_ACCESS_TOKEN: fake.addAccount(LEADER),
+      FOLLOWERS: 'f1',
+      FOLLOWER_F1_BROKER: 'dhan',
+      FOLLOWER_F1_CLIENT_ID: FOLLOWER,
+      FOLLOWER_F1_ACCESS_TOKEN: fake.addAccount(FOLLOWER),
+      DHAN_API_URL: fake.apiUrl,
+      DHAN_ORDER_WS_URL: fake.wsUrl,
+      DHAN_INSTRUMENTS_URL: fake.instrumentsUrl,
+    };
+    const first = startProcess(env);
+    await fake.waitForLogin(LEADER, { ok: true, timeoutMs: 20_000 });
+    await fake.waitForLogin(FOLLOWER, { ok: true, timeoutMs: 20_000 });
+    fake.injectError(FOLLOWER, 'place', 'accept-then-hang', 1);
+    const o = fake.placeAsUser(LEADER, { securityId: '61345', exchangeSegment: 'NSE_FNO', transactionType: 'BUY', quantity: 75, orderType: 'LIMIT', productType: 'MARGIN', price: 120 });
+    // The follower's broker has the order; the process is waiting for an answer that never comes.
+    await until(() => fake.placeRequests(FOLLOWER).length === 1, 'the follower place request', 20_000);
+    expect(copyStates(dbPath)).toEqual(['placing']);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = startProcess(env);
+    await until(() => copyStates(dbPath)[0] === 'open', `the copy resolved after restart\n${second.output()}`, 20_000);
+    expect(fake.orders(FOLLOWER)).toHaveLength(1);
+    expect(fake.placeRequests(FOLLOWER)).toHaveLength(1);
+    // The leader order is not copied a second time by the restart's reconciliation either.
+    await until(() => /tandem is running/.test(second.output()), 'second process ready', 20_000);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(fake.placeRequests(FOLLOWER)).toHaveLength(1);
+    expect(copyStates(dbPath)).toEqual(['open']);
+    void o;
+  });
+});
