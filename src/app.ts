@@ -68,7 +68,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
   instruments.register('sim', SIM_UNIVERSE);
   await refreshInstruments(cfg, store, instruments, clock, log, o.instrumentProgress ? { progress: o.instrumentProgress } : {});
 
-  const brokerDeps = { cfg, logger: log, prices, ...(o.brokerTimeoutMs ? { timeoutMs: o.brokerTimeoutMs } : {}) };
+  const brokerDeps = { cfg, logger: log, prices, timeoutMs: o.brokerTimeoutMs ?? cfg.brokerTimeoutMs };
   const leader = createLeader(brokerDeps);
   const followers = cfg.followers.map((f) => new FollowerRuntime(f, createFollower(f, brokerDeps)));
 
@@ -91,6 +91,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     events: notifier,
     approval: { thresholdInr: cfg.approval.thresholdInr, timeoutMs: cfg.approval.timeoutSeconds * 1000 },
     ...o.engine,
+    executor: { lookupDelaysMs: cfg.unknownOutcomeLookupsMs, ...o.engine?.executor },
   });
   const control = new Control(cfg, engine, settings, positions, store, clock);
 

@@ -61,6 +61,10 @@ export interface Config {
   approval: { thresholdInr: number | null; timeoutSeconds: number };
   /** Pace of the simulated leader, ms between actions (0 = only when driven by tests). */
   simIntervalMs: number;
+  /** Deadline of one broker REST call, ms. */
+  brokerTimeoutMs: number;
+  /** Waits before each look-up by tag of an order whose placement outcome is unknown, ms. */
+  unknownOutcomeLookupsMs: number[];
   endpoints: {
     dhanApiUrl: string;
     dhanOrderWsUrl: string;
@@ -214,6 +218,17 @@ export function parseConfig(env: Env): Config {
       thresholdInr: optional(env, 'APPROVAL_THRESHOLD_INR', positiveNumber, 'a rupee amount greater than 0'),
       timeoutSeconds: read(env, 'APPROVAL_TIMEOUT_SECONDS', z.coerce.number().int().min(1).max(3600), 'a whole number of seconds from 1 to 3600', 60),
     },
+    brokerTimeoutMs: read(env, 'BROKER_TIMEOUT_MS', z.coerce.number().int().min(100).max(60_000), 'a whole number of milliseconds from 100 to 60000', 5000),
+    unknownOutcomeLookupsMs: read(
+      env,
+      'UNKNOWN_OUTCOME_LOOKUPS_MS',
+      z
+        .string()
+        .transform((s) => s.split(',').map((x) => Number(x.trim())))
+        .pipe(z.array(z.number().int().min(0).max(60_000)).min(1).max(10)),
+      'a comma list of 1 to 10 waits in milliseconds, like 300,1000,2500',
+      [300, 1000, 2500],
+    ),
     simIntervalMs: read(env, 'SIM_INTERVAL_MS', z.coerce.number().int().min(0), 'a whole number of milliseconds ≥ 0 (0 = the simulated leader stays idle)', 3000),
     endpoints: {
       dhanApiUrl: read(env, 'DHAN_API_URL', url, 'an http(s) URL', 'https://api.dhan.co/v2'),

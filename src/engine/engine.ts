@@ -420,6 +420,8 @@ export class ReplicationEngine {
   private onFollowerState(f: FollowerRuntime, s: StreamState, detail?: string): void {
     if (s === 'session_expired') this.executor.markSessionExpired(f, detail ?? 'order stream refused the token');
     this.d.events.emit({ type: 'stream', accountId: f.id, state: s, detail });
+    // Fills pushed while the follower's stream was down are read back from its order book.
+    if (s === 'connected' && this.running) void this.reconcileFollower(f);
   }
 
   /** Compare the leader's REST order book with what we know and replay what the stream missed. */
@@ -432,21 +434,24 @@ export class ReplicationEngine {
       } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'leader reconciliation failed');
       }
-      for (const f of this.followers.values()) {
-        const stale = this.d.store.copies.inStates(['open']).filter((c) => c.followerId === f.id);
-        if (stale.length === 0 || !f.sessionOk) continue;
-        try {
-          const book = await f.broker.orders();
-          const tags = new Set(stale.map((c) => c.tag));
-          for (const o of book) if (o.tag && tags.has(o.tag)) this.onFollowerUpdate(f, o);
-        } catch (e) {
-          this.log.warn({ follower: f.id, err: (e as Error).message }, 'follower reconciliation failed');
-        }
-      }
+      for (const f of this.followers.values()) await this.reconcileFollower(f);
     })().finally(() => {
       this.reconciling = null;
     });
     return this.reconciling;
+  }
+
+  /** Read the follower's book for copies still open here: their fills or cancels may have been missed. */
+  private async reconcileFollower(f: FollowerRuntime): Promise<void> {
+    const stale = this.d.store.copies.inStates(['open']).filter((c) => c.followerId === f.id);
+    if (stale.length === 0 || !f.sessionOk) return;
+    try {
+      const book = await f.broker.orders();
+      const tags = new Set(stale.map((c) => c.tag));
+      for (const o of book) if (o.tag && tags.has(o.tag)) this.onFollowerUpdate(f, o);
+    } catch (e) {
+      this.log.warn({ follower: f.id, err: (e as Error).message }, 'follower reconciliation failed');
+    }
   }
 
   /** Copies a crash left behind: `placing` is resolved by tag, fresh `planned` is placed, stale fails. */
