@@ -12,6 +12,7 @@ import { signedQty } from '../domain/order.js';
 import { nextSnapshot, isNews, planLeaderUpdate, type LeaderAction, type LeaderOrderSnapshot } from '../domain/planner.js';
 import { effectiveRatio, floorLots, sizeEntry, sizeExit, splitEntryExit, type SizeResult } from '../domain/sizing.js';
 import { copyTag } from '../domain/tag.js';
+import { freezeQty, legOf, partOf, sliceQty } from '../domain/freeze.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { PriceBoard } from '../infra/price-board.js';
@@ -290,47 +291,99 @@ export class ReplicationEngine {
         const threshold = this.d.approval?.thresholdInr ?? null;
         // Fail closed: an entry whose value cannot be known waits for approval too. Exits never wait.
         const wait = kind === 'entry' && threshold !== null && (notional === null || notional > threshold);
-        out.push({
-          ...base,
-          ...(wait ? { state: 'awaiting_approval' as const, approvalId: approvalId() } : {}),
-          plannedQty: size.quantity,
-          lots: size.lots,
-          notional,
-          ratio: effectiveRatio(policy),
-          reason: size.note,
+        const slices = sliceQty(size.quantity, lotSize, inst ? freezeQty(inst) : null);
+        slices.forEach((q, i) => {
+          const sliceLeg = legOf(leg, i);
+          out.push({
+            ...base,
+            ...(wait ? { state: 'awaiting_approval' as const, approvalId: approvalId() } : {}),
+            leg: sliceLeg,
+            tag: copyTag(u.orderId, f.id, sliceLeg),
+            plannedQty: q,
+            lots: q / lotSize,
+            notional: notional === null ? null : (notional * q) / size.quantity,
+            ratio: effectiveRatio(policy),
+            reason: slices.length > 1 ? `slice ${i + 1} of ${slices.length} (freeze limit)${size.note ? `; ${size.note}` : ''}` : size.note,
+          });
         });
       }
     }
     return out;
   }
 
+  /**
+   * Follow a leader modification: price, trigger and type go to every copy; a quantity change is
+   * re-sized per follower and part (entries by the ratio, exits in proportion, never below what has
+   * filled), then spread over the freeze-limit slices — extra slices placed, surplus ones cancelled.
+   */
   private modifyCopies(u: BrokerOrder, prev: LeaderOrderSnapshot, a: Extract<LeaderAction, { kind: 'modify' }>): void {
+    const groups = new Map<string, CopyRow[]>();
     for (const c of this.d.store.copies.forLeaderOrder(u.orderId)) {
-      if (!LIVE_COPY_STATES.includes(c.state)) continue;
-      const f = this.followers.get(c.followerId);
-      if (!f) continue;
-      let quantity = c.plannedQty;
+      const k = `${c.followerId}:${partOf(c.leg)}`;
+      groups.set(k, [...(groups.get(k) ?? []), c]);
+    }
+    const now = this.d.clock.now();
+    for (const slices of groups.values()) {
+      const live = slices.filter((c) => LIVE_COPY_STATES.includes(c.state));
+      const first = slices[0]!;
+      const f = this.followers.get(first.followerId);
+      if (!f || live.length === 0) continue;
+      const planned = slices.reduce((n, c) => n + (LIVE_COPY_STATES.includes(c.state) || c.state === 'filled' ? c.plannedQty : 0), 0);
+      const filled = slices.reduce((n, c) => n + c.filledQty, 0);
+      let total = planned;
       if (a.quantity !== prev.quantity) {
-        if (c.kind === 'entry' && f.cfg.sizing !== 'fixed_lots' && c.ratio !== null) {
-          quantity = floorLots((a.quantity / c.lotSize) * c.ratio) * c.lotSize;
-          if (f.cfg.maxLots != null) quantity = Math.min(quantity, f.cfg.maxLots * c.lotSize);
-        } else if (c.kind === 'exit' && prev.quantity > 0) {
-          quantity = Math.min(floorLots(((c.plannedQty / c.lotSize) * a.quantity) / prev.quantity) * c.lotSize, Math.abs(this.d.positions.get(f.id, c, c.product)));
+        if (first.kind === 'entry' && f.cfg.sizing !== 'fixed_lots' && first.ratio !== null) {
+          total = floorLots((a.quantity / first.lotSize) * first.ratio) * first.lotSize;
+          if (f.cfg.maxLots != null) total = Math.min(total, f.cfg.maxLots * first.lotSize);
+        } else if (first.kind === 'exit' && prev.quantity > 0) {
+          total = Math.min(floorLots(((planned / first.lotSize) * a.quantity) / prev.quantity) * first.lotSize, Math.abs(this.d.positions.get(f.id, first, first.product)));
         }
-        quantity = Math.max(quantity, c.filledQty);
+        total = Math.max(total, filled);
       }
-      if (quantity <= 0) {
-        void this.executor.cancel(c.id, c.followerId, 'leader reduced the order below one follower lot');
-        continue;
-      }
-      const change: OrderChange = {
+      const inst = this.d.instruments.resolve(this.leaderBroker, f.master(this.leaderBroker), u.instrument);
+      const targets = sliceQty(total, first.lotSize, inst.ok ? freezeQty(inst.instrument) : null);
+      const terms = (quantity: number): OrderChange => ({
         orderType: a.orderType,
         validity: u.validity,
         quantity,
         ...(a.price > 0 ? { price: a.price } : {}),
         ...(a.triggerPrice > 0 ? { triggerPrice: a.triggerPrice } : {}),
-      };
-      void this.executor.modify(c.id, c.followerId, change);
+      });
+      const bySlice = [...slices].sort((x, y) => x.leg - y.leg);
+      bySlice.forEach((c, i) => {
+        if (!LIVE_COPY_STATES.includes(c.state)) return;
+        const q = targets[i];
+        if (q === undefined || q <= 0) void this.executor.cancel(c.id, c.followerId, 'the leader reduced the order');
+        else void this.executor.modify(c.id, c.followerId, terms(Math.max(q, c.filledQty)));
+      });
+      // The leader grew the order past the slices we have: place the extra slices.
+      const extra: NewCopy[] = targets.slice(bySlice.length).map((q, j) => {
+        const leg = legOf(partOf(first.leg), bySlice.length + j);
+        const { id: _id, ...rest } = first;
+        return {
+          ...rest,
+          leg,
+          tag: copyTag(u.orderId, f.id, leg),
+          state: first.state === 'awaiting_approval' ? 'awaiting_approval' : 'planned',
+          plannedQty: q,
+          lots: q / first.lotSize,
+          filledQty: 0,
+          avgPrice: 0,
+          followerOrderId: null,
+          price: a.price,
+          triggerPrice: a.triggerPrice,
+          orderType: a.orderType,
+          reason: 'extra slice after the leader increased the order',
+          requestSentAt: null,
+          ackedAt: null,
+          filledAt: null,
+          internalLatencyUs: null,
+          brokerLatencyUs: null,
+          createdAt: now,
+          updatedAt: now,
+        };
+      });
+      if (extra.length) for (const c of this.d.store.copies.insert(extra)) if (c.state === 'planned') void this.executor.place(c, null);
     }
   }
 

@@ -9,7 +9,6 @@ import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
-import { copyTag } from '../../src/domain/tag.js';
 import { tempDbPath } from '../e2e/harness.js';
 import { until } from './world.js';
 
@@ -92,6 +91,15 @@ describe('chaos: soak', () => {
         d.close();
       }
     };
+    /** Every follower tag of a leader order: legs, and slices above the freeze limit. */
+    const copyTags = (leaderOrderId: string): string[] => {
+      const d = db();
+      try {
+        return (d.prepare("select tag from copies where leader_order_id = ? and follower_id = 'f1' and state != 'skipped' order by leg").all(leaderOrderId) as { tag: string }[]).map((r) => r.tag);
+      } finally {
+        d.close();
+      }
+    };
     const followerOrder = (tag: string) => dhan.orders(FOLLOWER).find((o) => o.correlationId === tag);
 
     await start();
@@ -120,14 +128,13 @@ describe('chaos: soak', () => {
       const lots = exiting ? Math.abs(held) / inst.lot : 1 + Math.floor(rnd() * 3);
       const o = dhan.placeAsUser(LEADER, { securityId: inst.securityId, exchangeSegment: inst.segment, transactionType: side, quantity: lots * inst.lot, orderType: 'LIMIT', productType: inst.product, price: inst.price });
       events += 1;
-      const leg0 = copyTag(o.orderId, 'f1', 0);
       await until(() => copyState(o.orderId) !== '' && copyState(o.orderId) !== undefined, `copy intent for ${o.orderId}`, 30_000);
       await until(() => dhan.orders(LEADER).find((x) => x.orderId === o.orderId)?.status === 'PENDING', 'leader pending', 10_000);
 
       const fate = rnd();
       if (fate < 0.15) {
         // Cancelled before any fill: the follower copy must end cancelled (or never exist).
-        await until(() => Boolean(followerOrder(leg0)) || copyState(o.orderId)!.startsWith('skipped'), `follower copy of ${o.orderId}`, 30_000);
+        await until(() => copyTags(o.orderId).some((t) => Boolean(followerOrder(t))) || copyState(o.orderId)!.startsWith('skipped'), `follower copy of ${o.orderId}`, 30_000);
         dhan.cancelAsUser(o.orderId);
         events += 1;
         await until(() => /^(cancelled|skipped)/.test(copyState(o.orderId) ?? ''), `cancel mirrored for ${o.orderId}`, 30_000);
@@ -142,8 +149,7 @@ describe('chaos: soak', () => {
       events += 1;
       net.set(inst.securityId, held + (side === 'BUY' ? 1 : -1) * lots * inst.lot);
       await until(() => !/placing|planned/.test(copyState(o.orderId) ?? 'placing'), `copies of ${o.orderId} settled`, 30_000);
-      for (const leg of [0, 1]) {
-        const tag = copyTag(o.orderId, 'f1', leg);
+      for (const tag of copyTags(o.orderId)) {
         if (!followerOrder(tag)) continue;
         await until(() => followerOrder(tag)?.status !== 'TRANSIT', `follower order ${tag} accepted`, 10_000);
         const fo = followerOrder(tag)!;
