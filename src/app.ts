@@ -22,6 +22,11 @@ import type { Logger } from './infra/logger.js';
 import { PriceBoard } from './infra/price-board.js';
 import { Store } from './store/index.js';
 import { refreshInstruments } from './jobs/instruments.js';
+import { kiteInstrumentSources } from './jobs/instrument-refresh.js';
+import type { Scheduler } from './jobs/scheduler.js';
+import type { SessionManager } from './engine/sessions.js';
+import { createMorning, openTokenVault } from './app-sessions.js';
+import { jobLines, sessionLines } from './bot/token-alerts.js';
 
 /** The user id the terminal console speaks as when no admin is configured. */
 export const CONSOLE_USER_ID = 1;
@@ -39,6 +44,8 @@ export interface AppOptions {
   brokerTimeoutMs?: number;
   /** Progress of an instrument master download (the terminal shows it). */
   instrumentProgress?: (broker: string, rows: number) => void;
+  /** Scheduled jobs: `schedule: false` keeps them manual (tests run them with their own clock); `startupCheck` checks tokens at start. */
+  jobs?: { schedule?: boolean; startupCheck?: boolean };
 }
 
 export interface App {
@@ -50,6 +57,10 @@ export interface App {
   notifier: Notifier;
   bot: Bot<BotContext>;
   console: ConsoleChat | null;
+  /** Broker sessions of the live accounts (/status, /health). */
+  sessions: SessionManager;
+  /** Scheduled jobs: `jobs.list()` gives name + next run (/health). */
+  jobs: Scheduler;
   stop(): Promise<void>;
 }
 
@@ -57,6 +68,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
   const log = o.logger;
   const clock = o.clock ?? systemClock;
   const store = Store.open(cfg.databasePath);
+  const vault = openTokenVault(cfg, store, clock, log);
   const at = clock.now();
   store.upsertAccount('leader', 'leader', cfg.leader.broker, at);
   for (const f of cfg.followers) store.upsertAccount(f.id, 'follower', f.broker, at);
@@ -66,7 +78,8 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
   const positions = new PositionBook();
   const instruments = new InstrumentResolver(store);
   instruments.register('sim', SIM_UNIVERSE);
-  await refreshInstruments(cfg, store, instruments, clock, log, o.instrumentProgress ? { progress: o.instrumentProgress } : {});
+  const sources = kiteInstrumentSources(cfg, store, (id) => vault.get(id)?.token ?? null, log);
+  await refreshInstruments(cfg, store, instruments, clock, log, { sources, ...(o.instrumentProgress ? { progress: o.instrumentProgress } : {}) });
 
   const brokerDeps = { cfg, logger: log, prices, timeoutMs: o.brokerTimeoutMs ?? cfg.brokerTimeoutMs };
   const leader = createLeader(brokerDeps);
@@ -93,13 +106,14 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     ...o.engine,
     executor: { lookupDelaysMs: cfg.unknownOutcomeLookupsMs, ...o.engine?.executor },
   });
-  const control = new Control(cfg, engine, settings, positions, store, clock);
+  const control = new Control(cfg, engine, settings, positions, store, clock, prices);
+  const { sessions, jobs } = createMorning({ cfg, store, vault, leader, followers, engine, positions, instruments, events: notifier, clock, logger: log, brokerTimeoutMs: brokerDeps.timeoutMs });
 
   const bot = createBot({
     token: cfg.telegram.botToken ?? '0:console',
     apiRoot: consoleMode ? 'http://console.invalid' : cfg.telegram.apiRoot,
     roles,
-    deps: { control, store, clock },
+    deps: { control, store, clock, alertQueueDepth: () => notifier.depth, healthExtras: () => [...sessionLines(sessions.status()), ...jobLines(jobs.list())], sessions },
     logger: log,
     ...(consoleMode ? { botInfo: CONSOLE_BOT_INFO } : {}),
   });
@@ -122,6 +136,8 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
   );
 
   await engine.start();
+  jobs.start({ schedule: o.jobs?.schedule ?? true });
+  if (o.jobs?.startupCheck ?? true) void jobs.run('token-check');
 
   let polling: Promise<void> | null = null;
   if (consoleMode) {
@@ -138,6 +154,8 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
   const stop = () =>
     (stopping ??= (async () => {
       chat?.stop();
+      await jobs.stop();
+      sessions.stop();
       if (polling) {
         await bot.stop().catch(() => {});
         await polling;
@@ -148,5 +166,5 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
       log.info('tandem stopped');
     })());
 
-  return { cfg, store, engine, control, leader, notifier, bot, console: chat, stop };
+  return { cfg, store, engine, control, leader, notifier, bot, console: chat, sessions, jobs, stop };
 }

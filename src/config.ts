@@ -59,6 +59,10 @@ export interface Config {
   /** True when nothing was configured and the built-in demo runs. */
   demo: boolean;
   approval: { thresholdInr: number | null; timeoutSeconds: number };
+  /** Key sealing the stored tokens (64 hex or base64 of 32 bytes); null = the key file beside the database. */
+  tokenEncryptionKey: string | null;
+  /** Scheduled jobs, `HH:MM` IST. */
+  jobs: { tokenCheckAt: string; nagUntil: string; dailySummaryAt: string };
   /** Pace of the simulated leader, ms between actions (0 = only when driven by tests). */
   simIntervalMs: number;
   /** Deadline of one broker REST call, ms. */
@@ -206,9 +210,25 @@ export function parseConfig(env: Env): Config {
     };
   });
 
+  const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/);
+  const jobs = {
+    tokenCheckAt: read(env, 'TOKEN_CHECK_AT', hhmm, 'a time of day HH:MM (IST, 24-hour), like 08:00', '08:00'),
+    nagUntil: read(env, 'NAG_UNTIL', hhmm, 'a time of day HH:MM (IST, 24-hour), like 15:30', '15:30'),
+    dailySummaryAt: read(env, 'DAILY_SUMMARY_AT', hhmm, 'a time of day HH:MM (IST, 24-hour), like 15:45', '15:45'),
+  };
+  if (jobs.nagUntil <= jobs.tokenCheckAt) fail('NAG_UNTIL', jobs.nagUntil, `a time of day HH:MM later than TOKEN_CHECK_AT (${jobs.tokenCheckAt})`);
+  const tokenEncryptionKey = optional(
+    env,
+    'TOKEN_ENCRYPTION_KEY',
+    z.string().refine((k) => /^[0-9a-fA-F]{64}$/.test(k) || (/^[A-Za-z0-9+/_-]{43}=?$/.test(k) && Buffer.from(k.replace(/-/g, '+').replace(/_/g, '/'), 'base64').length === 32)),
+    '64 hex characters, or base64 of 32 bytes (e.g. the output of: openssl rand -hex 32)',
+  );
+
   return {
     mode,
     databasePath,
+    tokenEncryptionKey,
+    jobs,
     logLevel,
     telegram: { botToken, apiRoot, adminIds, viewerIds },
     leader: { id: 'leader', broker: leaderBroker, credentials: leaderCreds },
@@ -245,6 +265,7 @@ export function parseConfig(env: Env): Config {
 export function configSecrets(cfg: Config): string[] {
   const out: string[] = [];
   if (cfg.telegram.botToken) out.push(cfg.telegram.botToken);
+  if (cfg.tokenEncryptionKey) out.push(cfg.tokenEncryptionKey);
   for (const c of [cfg.leader.credentials, ...cfg.followers.map((f) => f.credentials)]) {
     if (c.accessToken) out.push(c.accessToken);
     if (c.apiSecret) out.push(c.apiSecret);

@@ -27,11 +27,21 @@ async function main(): Promise<void> {
     );
   }
   const tty = process.stderr.isTTY;
-  const app = await startApp(cfg, {
-    logger,
-    // A progress line on a terminal while an instrument master downloads (tens of MB).
-    ...(tty ? { instrumentProgress: (broker: string, rows: number) => process.stderr.write(`\r  loading ${broker} instruments: ${rows.toLocaleString('en-IN')} rows`) } : {}),
-  });
+  let app;
+  try {
+    app = await startApp(cfg, {
+      logger,
+      // A progress line on a terminal while an instrument master downloads (tens of MB).
+      ...(tty ? { instrumentProgress: (broker: string, rows: number) => process.stderr.write(`\r  loading ${broker} instruments: ${rows.toLocaleString('en-IN')} rows`) } : {}),
+    });
+  } catch (e) {
+    // A wrong TOKEN_ENCRYPTION_KEY (stored tokens do not open) is found at start-up, not in parseConfig.
+    if (e instanceof ConfigError) {
+      process.stderr.write(`tandem: configuration error: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
   // Stay up until a signal, even with stdin closed and every timer unref'd.
   const keepAlive = setInterval(() => {}, 1 << 30);
   let signals = 0;

@@ -5,6 +5,7 @@ import { istTime } from '../domain/time.js';
 import type { ApprovalRow, CopyRow } from '../store/index.js';
 import { escapeHtml, formatInr, formatNum, formatQty } from './format.js';
 import { describeCopy } from './views.js';
+import { sessionAlertOf } from './token-alerts.js';
 
 export const PRIORITY = { approval: 0, error: 1, fill: 2, info: 3 } as const;
 
@@ -87,11 +88,10 @@ export function alertOf(e: EngineEvent, now: number): Alert | null {
       return null;
     }
     case 'session_expired':
-      return {
-        priority: PRIORITY.error,
-        kind: 'session_expired',
-        text: `🔑 <b>${escapeHtml(e.accountId)}</b>: broker session expired (${escapeHtml(e.detail)}). Copies to this account are skipped — exits too — until its token is renewed.`,
-      };
+    case 'session_restored':
+    case 'token_nag':
+    case 'daily_summary':
+      return sessionAlertOf(e);
     case 'error':
       return { priority: PRIORITY.error, kind: 'error', text: `⚠️ ${e.accountId ? `<b>${escapeHtml(e.accountId)}</b>: ` : ''}${escapeHtml(e.message)}` };
     case 'approval_requested':

@@ -5,9 +5,10 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Bot, GrammyError, HttpError } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
-import type { Logger } from '../infra/logger.js';
+import { scrubber, type Logger } from '../infra/logger.js';
 import { authMiddleware, roleOf, type BotContext, type Roles } from './auth.js';
 import { COMMANDS, type CommandDeps } from './commands.js';
+import { registerTradingCallbacks } from './trading-commands.js';
 import { escapeHtml } from './format.js';
 import { statusKeyboard, statusText } from './views.js';
 import { istTime } from '../domain/time.js';
@@ -41,16 +42,18 @@ export function createBot(o: BotOptions): Bot<BotContext> {
   for (const spec of COMMANDS) {
     bot.command(spec.name, async (ctx) => {
       const args = (typeof ctx.match === 'string' ? ctx.match : '').trim().split(/\s+/).filter(Boolean);
+      // A command that carries a secret (/token) says what the audit log may keep.
+      const shown = spec.redactArgs ? spec.redactArgs(args) : args.join(' ');
       if (spec.role === 'admin' && ctx.role !== 'admin') {
-        audit(ctx, `/${spec.name}`, args.join(' '), 'denied: viewer');
+        audit(ctx, `/${spec.name}`, shown, 'denied: viewer');
         await ctx.reply(`/${spec.name} needs the admin role; you are a viewer.`);
         return;
       }
       try {
         const outcome = await spec.run(ctx, args, o.deps);
-        audit(ctx, `/${spec.name}`, args.join(' '), outcome ?? 'ok');
+        audit(ctx, `/${spec.name}`, shown, outcome ?? 'ok');
       } catch (e) {
-        audit(ctx, `/${spec.name}`, args.join(' '), `error: ${(e as Error).message}`);
+        audit(ctx, `/${spec.name}`, shown, `error: ${scrubber.scrub((e as Error).message)}`);
         throw e;
       }
     });
@@ -70,7 +73,7 @@ export function createBot(o: BotOptions): Bot<BotContext> {
     const v = o.deps.control.status();
     const now = clock.now();
     await ctx
-      .editMessageText(`${statusText(v, now)}\n<i>Updated ${istTime(now)} IST</i>`, { parse_mode: 'HTML', reply_markup: statusKeyboard(v) })
+      .editMessageText(`${statusText(v, now, o.deps.control.pnlToday())}\n<i>Updated ${istTime(now)} IST</i>`, { parse_mode: 'HTML', reply_markup: statusKeyboard(v) })
       .catch((e: unknown) => {
         if (!(e instanceof GrammyError && e.description.includes('not modified'))) throw e;
       });
@@ -95,6 +98,26 @@ export function createBot(o: BotOptions): Bot<BotContext> {
     }
     audit(ctx, 'button approval', `${id} ${yn}`, r.won ? (yn === 'y' ? 'approved' : 'rejected') : `lost: ${r.approval?.state ?? 'unknown'}`);
   });
+
+  bot.callbackQuery(/^hr:([yn])$/, async (ctx) => {
+    if (ctx.role !== 'admin') {
+      await ctx.answerCallbackQuery({ text: 'Lifting a halt needs the admin role.', show_alert: true });
+      audit(ctx, 'button halt-resume', ctx.match[1] ?? '', 'denied: viewer');
+      return;
+    }
+    await ctx.answerCallbackQuery();
+    if (ctx.match[1] === 'y' && o.deps.control.halted) {
+      o.deps.control.resumeFromHalt(ctx.from.id);
+      o.deps.control.resume({ kind: 'all' }, ctx.from.id);
+      await ctx.editMessageText(`▶️ Halt lifted by ${ctx.from.id} at ${istTime(clock.now())} IST. Copying resumes from the next leader order.`).catch(() => {});
+      audit(ctx, 'button halt-resume', 'y', 'resumed');
+    } else {
+      await ctx.editMessageText('Still halted.').catch(() => {});
+      audit(ctx, 'button halt-resume', ctx.match[1] ?? '', 'stayed halted');
+    }
+  });
+
+  registerTradingCallbacks(bot, o.deps, audit);
 
   bot.on('callback_query:data', async (ctx) => {
     await ctx.answerCallbackQuery({ text: 'This button has expired.' });

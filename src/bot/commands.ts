@@ -10,11 +10,22 @@ import { istTime } from '../domain/time.js';
 import type { BotContext, Role } from './auth.js';
 import { escapeHtml, formatNum } from './format.js';
 import { describeCopy, ratioExample, statusKeyboard, statusText } from './views.js';
+import { replyHtml } from './reply.js';
+import { TRADING_COMMANDS } from './trading-commands.js';
+import { TOKEN_COMMANDS } from './token-commands.js';
+import type { SessionManager } from '../engine/sessions.js';
+import { InlineKeyboard } from 'grammy';
 
 export interface CommandDeps {
   control: Control;
   store: Store;
   clock: Clock;
+  /** Alerts waiting to be delivered (for /health). */
+  alertQueueDepth: () => number;
+  /** Extra /health lines from other parts (token sessions, scheduled jobs). */
+  healthExtras: () => string[];
+  /** Broker logins (/login, /token); absent = no account needs one. */
+  sessions?: SessionManager;
 }
 
 export interface CommandSpec {
@@ -22,12 +33,12 @@ export interface CommandSpec {
   usage: string;
   description: string;
   role: Role;
+  /** What the audit log records instead of the raw arguments (a command that carries a secret). */
+  redactArgs?: (args: string[]) => string;
   run(ctx: BotContext, args: string[], d: CommandDeps): Promise<string | void>;
 }
 
-async function reply(ctx: BotContext, html: string, extra: Record<string, unknown> = {}): Promise<void> {
-  await ctx.reply(html, { parse_mode: 'HTML', ...extra });
-}
+const reply = replyHtml;
 
 /** Parse `[id|all]`; a reply explaining the choices when it is neither. */
 function parseTarget(arg: string | undefined, d: CommandDeps): Target | { error: string } {
@@ -47,7 +58,7 @@ export const COMMANDS: CommandSpec[] = [
     role: 'viewer',
     async run(ctx, _args, d) {
       const v = d.control.status();
-      await reply(ctx, statusText(v, d.clock.now()), { reply_markup: statusKeyboard(v) });
+      await reply(ctx, statusText(v, d.clock.now(), d.control.pnlToday()), { reply_markup: statusKeyboard(v) });
     },
   },
   {
@@ -74,6 +85,13 @@ export const COMMANDS: CommandSpec[] = [
     async run(ctx, args, d) {
       const t = parseTarget(args[0], d);
       if ('error' in t) return reply(ctx, `${t.error}\nUsage: /resume [id|all]`);
+      if (d.control.halted) {
+        if (t.kind !== 'all') return reply(ctx, 'The engine is HALTED: only /resume all lifts a halt (it asks you to confirm).');
+        await reply(ctx, '🛑 The engine is halted. Lift the halt and copy again — entries and exits — from the next leader order?', {
+          reply_markup: new InlineKeyboard().text('Yes, resume copying', 'hr:y').text('Stay halted', 'hr:n'),
+        });
+        return 'halt: confirmation asked';
+      }
       const skipped = d.control.resume(t, ctx.from?.id ?? null);
       const lines = [`▶️ Resumed entries for <b>${escapeHtml(targetName(t))}</b> at ${istTime(d.clock.now())} IST.`];
       if (skipped.length) {
@@ -138,6 +156,8 @@ export const COMMANDS: CommandSpec[] = [
       await reply(ctx, `<b>Pending approvals</b>\n${lines.join('\n')}\nTap Approve or Reject on each request's message.`);
     },
   },
+  ...TRADING_COMMANDS,
+  ...TOKEN_COMMANDS,
   {
     name: 'help',
     usage: '/help',

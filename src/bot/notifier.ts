@@ -19,6 +19,8 @@ export type SendFn = (chatId: number, text: string, opts: { html: boolean; silen
 export type EditFn = (chatId: number, messageId: number, html: string) => Promise<void>;
 
 const MAX_ATTEMPTS = 20;
+/** This many informational alerts waiting for one chat are sent as one message. */
+const COALESCE_AT = 8;
 
 export class Notifier implements EngineEvents {
   private pending: EngineEvent[] = [];
@@ -97,7 +99,7 @@ export class Notifier implements EngineEvents {
 
   private async deliver(): Promise<void> {
     for (;;) {
-      const batch = this.store.outbox.pending(50);
+      const batch = this.coalesce(this.store.outbox.pending(50));
       if (batch.length === 0 || this.stopped) return;
       for (const a of batch) {
         if (this.stopped) return;
@@ -108,6 +110,31 @@ export class Notifier implements EngineEvents {
         }
       }
     }
+  }
+
+  /**
+   * A backlog of low-priority (silent, informational) alerts for one chat is folded into one
+   * message: the rows are marked delivered and a combined row takes their place. Approvals, errors
+   * and fills are never folded.
+   */
+  private coalesce(batch: AlertRow[]): AlertRow[] {
+    const low = new Map<number, AlertRow[]>();
+    for (const a of batch) if (a.priority >= PRIORITY.info && !a.markup) low.set(a.chatId, [...(low.get(a.chatId) ?? []), a]);
+    let out = batch;
+    for (const [chatId, rows] of low) {
+      if (rows.length < COALESCE_AT) continue;
+      const now = this.clock.now();
+      const text = `📦 ${rows.length} updates while alerts were queued:\n${rows.map((r) => r.text).join('\n')}`;
+      let id = 0;
+      this.store.tx(() => {
+        for (const r of rows) this.store.outbox.markSent(r.id, now);
+        id = this.store.outbox.enqueue({ chatId, priority: PRIORITY.info, kind: 'backlog', text, createdAt: now });
+      });
+      const merged = this.store.outbox.pending(500).find((r) => r.id === id);
+      const drop = new Set(rows.map((r) => r.id));
+      out = [...out.filter((r) => !drop.has(r.id)), ...(merged ? [merged] : [])];
+    }
+    return out;
   }
 
   private async deliverOne(a: AlertRow): Promise<boolean> {

@@ -4,6 +4,7 @@ import type { StatusView } from '../engine/control.js';
 import type { CopyRow } from '../store/index.js';
 import { istTime } from '../domain/time.js';
 import { escapeHtml, formatAge, formatInr, formatNum, formatQty } from './format.js';
+import { table } from './reply.js';
 
 export function describeCopy(c: CopyRow): string {
   const price = c.orderType === 'MARKET' ? 'MKT' : `${c.orderType} ${formatInr(c.price || c.triggerPrice)}`;
@@ -11,22 +12,32 @@ export function describeCopy(c: CopyRow): string {
   return `${c.side}${qty} ${escapeHtml(c.symbol)} ${price}`;
 }
 
-export function statusText(v: StatusView, now: number): string {
+export function statusText(v: StatusView, now: number, pnlToday: Map<string, number> = new Map()): string {
   const mode = v.mode === 'live' ? '🔴 LIVE' : `📝 PAPER${v.demo ? ' (demo)' : ''}`;
-  const engine = v.pausedAll ? `⏸ PAUSED (entries) by ${v.pausedAll.by ?? 'system'} at ${istTime(v.pausedAll.at)} IST` : '▶️ RUNNING';
+  const engine = v.halted
+    ? `🛑 HALTED by ${v.halted.by ?? 'system'} at ${istTime(v.halted.at)} IST — nothing is copied, exits included`
+    : v.pausedAll
+      ? `⏸ PAUSED (entries) by ${v.pausedAll.by ?? 'system'} at ${istTime(v.pausedAll.at)} IST`
+      : '▶️ RUNNING';
   const lastEvent = v.lastLeaderEventAt ? `last event ${formatAge(now - v.lastLeaderEventAt)} ago` : 'no events yet';
+  const rows = v.followers.map((f) => [
+    f.id.slice(0, 10),
+    f.broker,
+    f.sessionOk ? 'OK' : 'EXPIRED',
+    `×${formatNum(f.ratio)}${f.paused ? '⏸' : ''}`,
+    String(f.openPositions),
+    `${f.placedToday}/${f.skippedToday}/${f.failedToday}`,
+    pnlToday.has(f.id) ? formatInr(pnlToday.get(f.id)!, true) : '-',
+  ]);
   const lines = [
     `<b>tandem</b> · ${mode} · ${istTime(now)} IST`,
     `Engine: ${engine}`,
     `Leader: ${escapeHtml(v.leaderBroker)} · ${v.leaderStream} · ${lastEvent}`,
-    '',
+    `Approvals pending: ${v.pendingApprovals}`,
+    `<pre>${escapeHtml(table(['ID', 'BROKER', 'TOKEN', 'RATIO', 'POS', 'OK/SKIP/FAIL', 'P&L'], rows))}</pre>`,
   ];
   for (const f of v.followers) {
-    const state = !f.sessionOk ? '🔑 token expired' : f.paused ? '⏸ paused' : '▶️';
-    const today = `${f.copiesToday} today (${f.placedToday} placed, ${f.skippedToday} skipped, ${f.failedToday} failed)`;
-    const err = f.lastError ? `last error ${istTime(f.lastError.at)}: ${escapeHtml(f.lastError.reason.slice(0, 120))}` : 'no errors';
-    lines.push(`<b>${escapeHtml(f.id)}</b> · ${escapeHtml(f.broker)} · ×${formatNum(f.ratio)} · ${state}`);
-    lines.push(`  ${today} · ${f.openPositions} open position(s) · ${err}`);
+    if (f.lastError) lines.push(`⚠️ <b>${escapeHtml(f.id)}</b> last error ${istTime(f.lastError.at)}: ${escapeHtml(f.lastError.reason.slice(0, 160))}`);
   }
   return lines.join('\n');
 }

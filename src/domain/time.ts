@@ -17,3 +17,14 @@ export function istDateTime(ms: number): string {
   const iso = new Date(ms + IST_OFFSET_MS).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 }
+
+/** `HH:MM` → minutes after midnight, or null when malformed (00:00–23:59). */
+export function parseHhmm(s: string): number | null {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(s.trim());
+  return m ? Number(m[1]) * 60 + Number(m[2]) : null;
+}
+
+/** Epoch ms of `HH:MM` IST on the IST day of `ms`. */
+export function istAt(ms: number, hhmm: string): number {
+  return istDayStart(ms) + (parseHhmm(hhmm) ?? 0) * 60_000;
+}

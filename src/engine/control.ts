@@ -9,6 +9,11 @@ import type { StreamState } from '../brokers/port.js';
 import type { Clock } from '../infra/clock.js';
 import type { ApprovalRow, CopyRow, Store } from '../store/index.js';
 import type { Decision, DecideResult } from './approvals.js';
+import type { OpenPosition } from './kill-switch.js';
+import type { Position } from '../domain/order.js';
+import { instrumentKey } from '../domain/order.js';
+import { pnlOf, pnlSeries, type FillLike, type PnlPoint } from '../domain/pnl.js';
+import type { PriceBoard } from '../infra/price-board.js';
 import type { ReplicationEngine } from './engine.js';
 import type { PositionBook } from './positions.js';
 import type { RuntimeSettings } from './runtime-settings.js';
@@ -30,6 +35,8 @@ export interface FollowerStatus {
 
 export interface StatusView {
   mode: TradingMode;
+  halted: { by: number | null; at: number } | null;
+  pendingApprovals: number;
   demo: boolean;
   leaderBroker: string;
   leaderStream: StreamState;
@@ -48,6 +55,7 @@ export class Control {
     private readonly positions: PositionBook,
     private readonly store: Store,
     private readonly clock: Clock,
+    private readonly prices: PriceBoard,
   ) {}
 
   get followerIds(): string[] {
@@ -66,8 +74,11 @@ export class Control {
   status(): StatusView {
     const since = istDayStart(this.clock.now());
     const all = this.settings.pauseState('all');
+    const halt = this.settings.haltState();
     return {
       mode: this.cfg.mode,
+      halted: halt?.paused ? { by: halt.by, at: halt.at } : null,
+      pendingApprovals: this.engine.approvals.pending().length,
       demo: this.cfg.demo,
       leaderBroker: this.engine.leaderBroker,
       leaderStream: this.engine.leaderStream,
@@ -121,6 +132,103 @@ export class Control {
 
   pendingApprovals(): { approval: ApprovalRow; copies: CopyRow[] }[] {
     return this.engine.approvals.pending().map((approval) => ({ approval, copies: this.engine.approvals.copiesOf(approval.id) }));
+  }
+
+  get halted(): boolean {
+    return this.engine.killSwitch.halted;
+  }
+
+  /** The kill switch. Returns the open follower positions the alert must list. */
+  async halt(actor: number | null): Promise<{ cancelled: number; open: OpenPosition[] }> {
+    const cancelled = this.engine.killSwitch.halt(actor);
+    return { cancelled, open: await this.engine.killSwitch.openPositions('all') };
+  }
+
+  resumeFromHalt(actor: number | null): void {
+    this.engine.killSwitch.resume(actor);
+  }
+
+  openPositions(ids: string[] | 'all'): Promise<OpenPosition[]> {
+    return this.engine.killSwitch.openPositions(ids);
+  }
+
+  flatten(positions: OpenPosition[], actor: number | null): CopyRow[] {
+    return this.engine.killSwitch.flatten(positions, actor);
+  }
+
+  /** Positions at one follower's broker (fresh), or the engine's own book when the broker is unreachable. */
+  async brokerPositions(id: string): Promise<Position[]> {
+    const f = this.engine.followers.get(id);
+    if (!f) return [];
+    return f.broker.positions();
+  }
+
+  /** Today's copies for a follower (or all), newest first. */
+  copiesToday(id: string | null): CopyRow[] {
+    return this.store.copies.since(id, istDayStart(this.clock.now())).reverse();
+  }
+
+  private fillsOf(accountId: string, since: number): FillLike[] {
+    return this.store.fills.since(accountId, since).map((f) => ({ at: f.at, side: f.side, qty: f.qty, price: f.price, key: instrumentKey(f) }));
+  }
+
+  /** P&L per account (leader first) since `since`, marked at the last prices seen, with a series for the chart. */
+  pnl(since: number): { account: string; pnl: number; series: PnlPoint[] }[] {
+    const accounts = ['leader', ...this.followerIds];
+    const fills = new Map(accounts.map((a) => [a, this.fillsOf(a, since)]));
+    const marks = [...fills.values()].flat();
+    return accounts.map((a) => {
+      const own = fills.get(a) ?? [];
+      return {
+        account: a,
+        pnl: pnlOf(own, (k) => {
+          const [segment, securityId] = k.split(':') as [Parameters<PriceBoard['last']>[0]['segment'], string];
+          return this.prices.last({ segment, securityId });
+        }),
+        series: pnlSeries(own, marks),
+      };
+    });
+  }
+
+  /** Today's P&L per follower, marked at the last prices seen (for /status). */
+  pnlToday(): Map<string, number> {
+    const since = istDayStart(this.clock.now());
+    return new Map(
+      this.followerIds.map((id) => [
+        id,
+        pnlOf(this.fillsOf(id, since), (k) => {
+          const [segment, securityId] = k.split(':') as [Parameters<PriceBoard['last']>[0]['segment'], string];
+          return this.prices.last({ segment, securityId });
+        }),
+      ]),
+    );
+  }
+
+  health(): {
+    leaderStream: StreamState;
+    leaderSince: number;
+    lastLeaderEventAt: number | null;
+    followers: { id: string; sessionOk: boolean; detail: string | null; queue: number }[];
+    lastDbWrite: number;
+  } {
+    return {
+      leaderStream: this.engine.leaderStream,
+      leaderSince: this.engine.leaderStreamSince,
+      lastLeaderEventAt: this.engine.lastLeaderEventAt,
+      followers: [...this.engine.followers.values()].map((f) => ({ id: f.id, sessionOk: f.sessionOk, detail: f.sessionDetail, queue: f.depth })),
+      lastDbWrite: this.store.lastWriteAt,
+    };
+  }
+
+  /** Today's internal and broker latency percentiles per follower, from the copies' timestamps (µs). */
+  latency(): { id: string; internalP50: number | null; internalP99: number | null; brokerP50: number | null; brokerP99: number | null }[] {
+    const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : null);
+    return this.followerIds.map((id) => {
+      const cs = this.copiesToday(id);
+      const internal = cs.map((c) => c.internalLatencyUs).filter((x): x is number => x != null);
+      const broker = cs.map((c) => c.brokerLatencyUs).filter((x): x is number => x != null);
+      return { id, internalP50: pct(internal, 50), internalP99: pct(internal, 99), brokerP50: pct(broker, 50), brokerP99: pct(broker, 99) };
+    });
   }
 
   setRatio(id: string, ratio: number, actor: number | null): { old: number; next: number } {

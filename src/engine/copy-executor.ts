@@ -100,18 +100,27 @@ export class CopyExecutor {
     const req = this.request(copy);
     let sentAt = 0;
     let tSend = 0;
+    // Written with the outcome, not before the call: it guards nothing, and a write here would put
+    // one more disk sync (synchronous=FULL) between the leader event and the order request.
+    let internalLatencyUs: number | undefined;
     try {
       const res = await this.limited(f, () => {
         sentAt = this.clock.now();
         tSend = performance.now();
-        if (t0 !== null && !isRetry) this.store.copies.update(copy.id, { internalLatencyUs: Math.round((tSend - t0) * 1000) });
+        if (t0 !== null && !isRetry) internalLatencyUs = Math.round((tSend - t0) * 1000);
         return f.broker.placeOrder(req);
       });
       const ackUs = Math.round((performance.now() - tSend) * 1000);
-      this.adopt(copy.id, res.orderId, copyStateOf(res.status === 'transit' ? 'open' : res.status), { requestSentAt: sentAt, ackedAt: this.clock.now(), brokerLatencyUs: ackUs });
+      this.adopt(copy.id, res.orderId, copyStateOf(res.status === 'transit' ? 'open' : res.status), {
+        requestSentAt: sentAt,
+        ackedAt: this.clock.now(),
+        brokerLatencyUs: ackUs,
+        ...(internalLatencyUs !== undefined ? { internalLatencyUs } : {}),
+      });
       const placed = this.store.copies.get(copy.id);
       if (placed) this.events.emit({ type: 'copy_placed', copy: placed });
     } catch (e) {
+      if (internalLatencyUs !== undefined) this.store.copies.update(copy.id, { internalLatencyUs });
       await this.onPlaceError(f, copy, e, isRetry);
     }
   }

@@ -19,6 +19,7 @@ import type { PriceBoard } from '../infra/price-board.js';
 import type { CopyRow, NewCopy, Store } from '../store/index.js';
 import { snapshotOf } from '../store/leader-repo.js';
 import { ApprovalManager, newApprovalId } from './approvals.js';
+import { KillSwitch } from './kill-switch.js';
 import { CopyExecutor, DEFAULT_EXECUTOR_OPTIONS, type ExecutorOptions } from './copy-executor.js';
 import { LIVE_COPY_STATES, copyStateOf, movesForward } from './copy-state.js';
 import type { EngineEvents } from './events.js';
@@ -53,6 +54,7 @@ export class ReplicationEngine {
   readonly followers: Map<string, FollowerRuntime>;
   readonly executor: CopyExecutor;
   readonly approvals: ApprovalManager;
+  readonly killSwitch: KillSwitch;
   leaderStream: StreamState = 'stopped';
   leaderStreamSince = 0;
   lastLeaderEventAt: number | null = null;
@@ -78,6 +80,7 @@ export class ReplicationEngine {
       { ...DEFAULT_EXECUTOR_OPTIONS, ...d.executor },
     );
     this.approvals = new ApprovalManager(d.store, d.clock, this.executor, d.events, this.log);
+    this.killSwitch = new KillSwitch(d.store, d.settings, this.followers, this.executor, this.approvals, d.instruments, () => this.leaderBroker, d.clock, this.log);
   }
 
   get leaderBroker(): string {
@@ -261,6 +264,10 @@ export class ReplicationEngine {
           updatedAt: now,
         };
         const skip = (reason: string): NewCopy => ({ ...base, state: 'skipped', reason });
+        if (this.d.settings.isHalted()) {
+          out.push(skip('halted: nothing is copied, exits included, until /resume all'));
+          continue;
+        }
         if (!resolved.ok) {
           out.push(skip(resolved.reason));
           continue;

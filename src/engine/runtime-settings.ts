@@ -12,6 +12,7 @@ export interface PauseState {
 }
 
 const PAUSE_ALL = 'pause:all';
+const HALT = 'halt';
 const pauseKey = (id: string) => `pause:${id}`;
 const ratioKey = (id: string) => `ratio:${id}`;
 
@@ -41,6 +42,19 @@ export class RuntimeSettings {
 
   setPaused(target: string | 'all', paused: boolean, by: number | null): void {
     this.set(target === 'all' ? PAUSE_ALL : pauseKey(target), { paused, by, at: this.clock.now() } satisfies PauseState, by);
+  }
+
+  /** The kill switch: nothing is copied, exits included, until an admin resumes. */
+  haltState(): PauseState | undefined {
+    return this.cache.get(HALT) as PauseState | undefined;
+  }
+
+  isHalted(): boolean {
+    return Boolean(this.haltState()?.paused);
+  }
+
+  setHalted(halted: boolean, by: number | null): void {
+    this.set(HALT, { paused: halted, by, at: this.clock.now() } satisfies PauseState, by);
   }
 
   /** The ratio set from the chat, if any (else the configured one applies). */

@@ -2,6 +2,7 @@
 import { and, desc, eq, gte, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { copies, followerOrders, type CopyState } from './schema.js';
+import { ShapeCache } from './shape-cache.js';
 
 export type CopyRow = typeof copies.$inferSelect;
 export type NewCopy = typeof copies.$inferInsert;
@@ -11,6 +12,12 @@ export class CopyRepo {
   private readonly claimStmt;
   private readonly byIdStmt;
   private readonly byTagStmt;
+  private readonly followerOrderStmt;
+  private readonly byFollowerOrderStmt;
+  // Hot-path statements prepared once per shape (see shape-cache.ts): same SQL as the builders.
+  private readonly insertByShape: ShapeCache<ReturnType<CopyRepo['prepareInsert']>>;
+  private readonly updateByShape: ShapeCache<ReturnType<CopyRepo['prepareUpdate']>>;
+  private readonly upsertFollowerOrderByShape: ShapeCache<ReturnType<CopyRepo['prepareUpsertFollowerOrder']>>;
 
   constructor(private readonly db: Db) {
     this.claimStmt = db
@@ -20,13 +27,48 @@ export class CopyRepo {
       .prepare();
     this.byIdStmt = db.select().from(copies).where(eq(copies.id, sql.placeholder('id'))).prepare();
     this.byTagStmt = db.select().from(copies).where(eq(copies.tag, sql.placeholder('tag'))).prepare();
+    this.followerOrderStmt = db
+      .select()
+      .from(followerOrders)
+      .where(and(eq(followerOrders.followerId, sql.placeholder('followerId')), eq(followerOrders.orderId, sql.placeholder('orderId'))))
+      .prepare();
+    this.byFollowerOrderStmt = db
+      .select()
+      .from(copies)
+      .where(and(eq(copies.followerId, sql.placeholder('followerId')), eq(copies.followerOrderId, sql.placeholder('orderId'))))
+      .prepare();
+    this.insertByShape = new ShapeCache((keys) => this.prepareInsert(keys));
+    this.updateByShape = new ShapeCache((keys) => this.prepareUpdate(keys));
+    this.upsertFollowerOrderByShape = new ShapeCache((keys) => this.prepareUpsertFollowerOrder(keys));
+  }
+
+  private prepareInsert(keys: string[]) {
+    return this.db.insert(copies).values(placeholders(keys) as never).onConflictDoNothing().returning().prepare();
+  }
+
+  private prepareUpdate(keys: string[]) {
+    return this.db
+      .update(copies)
+      .set(placeholders(keys) as never)
+      .where(eq(copies.id, sql.placeholder('__id')))
+      .prepare();
+  }
+
+  private prepareUpsertFollowerOrder(keys: string[]) {
+    const set = placeholders(keys.filter((k) => k !== 'followerId' && k !== 'orderId'));
+    return this.db
+      .insert(followerOrders)
+      .values(placeholders(keys) as never)
+      .onConflictDoUpdate({ target: [followerOrders.followerId, followerOrders.orderId], set })
+      .prepare();
   }
 
   /** Insert intents; a row whose (leader order, follower, leg) exists already is left alone. */
   insert(rows: NewCopy[]): CopyRow[] {
     const out: CopyRow[] = [];
     for (const r of rows) {
-      const inserted = this.db.insert(copies).values(r).onConflictDoNothing().returning().get();
+      const p = this.insertByShape.get(r);
+      const inserted = p ? p.stmt.get(p.values) : this.db.insert(copies).values(r).onConflictDoNothing().returning().get();
       if (inserted) out.push(inserted);
     }
     return out;
@@ -41,7 +83,9 @@ export class CopyRepo {
   }
 
   update(id: number, patch: Partial<NewCopy>): void {
-    this.db.update(copies).set(patch).where(eq(copies.id, id)).run();
+    const p = this.updateByShape.get(patch);
+    if (p && Object.keys(p.values).length > 0) p.stmt.run({ ...p.values, __id: id });
+    else this.db.update(copies).set(patch).where(eq(copies.id, id)).run();
   }
 
   get(id: number): CopyRow | undefined {
@@ -81,6 +125,11 @@ export class CopyRepo {
   }
 
   upsertFollowerOrder(row: FollowerOrderRow): void {
+    const p = this.upsertFollowerOrderByShape.get(row);
+    if (p) {
+      p.stmt.run(p.values);
+      return;
+    }
     const { followerId: _f, orderId: _o, ...set } = row;
     this.db
       .insert(followerOrders)
@@ -90,18 +139,15 @@ export class CopyRepo {
   }
 
   followerOrder(followerId: string, orderId: string): FollowerOrderRow | undefined {
-    return this.db
-      .select()
-      .from(followerOrders)
-      .where(and(eq(followerOrders.followerId, followerId), eq(followerOrders.orderId, orderId)))
-      .get();
+    return this.followerOrderStmt.get({ followerId, orderId });
   }
 
   byFollowerOrder(followerId: string, orderId: string): CopyRow | undefined {
-    return this.db
-      .select()
-      .from(copies)
-      .where(and(eq(copies.followerId, followerId), eq(copies.followerOrderId, orderId)))
-      .get();
+    return this.byFollowerOrderStmt.get({ followerId, orderId });
   }
+}
+
+/** `{ key: sql.placeholder(key) }` for each key. */
+function placeholders(keys: string[]): Record<string, ReturnType<typeof sql.placeholder>> {
+  return Object.fromEntries(keys.map((k) => [k, sql.placeholder(k)]));
 }

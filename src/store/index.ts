@@ -8,6 +8,7 @@ import { InstrumentRepo } from './instrument-repo.js';
 import { LeaderRepo } from './leader-repo.js';
 import { OutboxRepo } from './outbox-repo.js';
 import { SettingsRepo } from './settings-repo.js';
+import { TokenRepo } from './token-repo.js';
 import { accounts } from './schema.js';
 
 export class Store {
@@ -19,6 +20,7 @@ export class Store {
   readonly outbox: OutboxRepo;
   readonly instruments: InstrumentRepo;
   readonly approvals: ApprovalRepo;
+  readonly tokens: TokenRepo;
   /** Epoch ms of the last write through `tx` (for /health). */
   lastWriteAt = 0;
 
@@ -32,6 +34,7 @@ export class Store {
     this.outbox = new OutboxRepo(db);
     this.instruments = new InstrumentRepo(db, (fn) => this.tx(fn));
     this.approvals = new ApprovalRepo(db);
+    this.tokens = new TokenRepo(db);
   }
 
   static open(path: string): Store {
@@ -62,3 +65,4 @@ export type { CopyRow, NewCopy, FollowerOrderRow } from './copy-repo.js';
 export type { LeaderOrderRow } from './leader-repo.js';
 export type { AlertRow } from './outbox-repo.js';
 export type { ApprovalRow } from './approval-repo.js';
+export type { TokenRow, TokenSource } from './token-repo.js';

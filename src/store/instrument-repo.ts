@@ -1,5 +1,6 @@
 /** Instrument masters per broker, loaded in bulk and looked up from an in-memory cache. */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, sql, type Param, type Placeholder } from 'drizzle-orm';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Instrument } from '../domain/instrument.js';
 import type { Segment } from '../domain/order.js';
 import type { Db } from './db.js';
@@ -33,22 +34,43 @@ export class InstrumentRepo {
    * never see a half-loaded master. Returns the number of rows stored.
    */
   replaceAll(broker: string, rows: Iterable<Instrument>, at: number): number {
+    const insert = this.rowInserter();
     let n = 0;
     this.tx(() => {
       this.db.delete(instruments).where(eq(instruments.broker, broker)).run();
-      let batch: (typeof instruments.$inferInsert)[] = [];
-      const flush = () => {
-        if (batch.length) this.db.insert(instruments).values(batch).onConflictDoNothing().run();
-        batch = [];
-      };
       for (const i of rows) {
-        batch.push({ broker, ...i, updatedAt: at });
+        insert({ broker, ...i, updatedAt: at });
         n += 1;
-        if (batch.length >= 500) flush();
       }
-      flush();
     });
     return n;
+  }
+
+  /**
+   * One-row `INSERT … ON CONFLICT DO NOTHING` for bulk loads: the SQL and each parameter's column
+   * encoder come from drizzle once; each row is then bound straight onto the better-sqlite3
+   * statement. (Building a 500-row drizzle query per batch cost ~45 µs a row, two thirds of a
+   * 220k-row scrip-master load; drizzle's own prepared `run` still adds ~5 µs a row filling
+   * placeholders.) A value left undefined gets the column's default, or null, as in drizzle.
+   */
+  private rowInserter(): (row: typeof instruments.$inferInsert) => void {
+    const columns = getTableColumns(instruments);
+    const keys = Object.keys(columns) as (keyof typeof columns)[];
+    const query = this.db
+      .insert(instruments)
+      .values(Object.fromEntries(keys.map((k) => [k, sql.placeholder(k)])) as never)
+      .onConflictDoNothing()
+      .toSQL();
+    const params = (query.params as Param[]).map((p) => {
+      const key = (p.value as Placeholder).name as keyof typeof columns;
+      const fallback: unknown = columns[key].default ?? null;
+      const encoder = p.encoder as { mapToDriverValue(v: unknown): unknown } | undefined;
+      return { key, encode: (v: unknown) => (v === undefined ? fallback : encoder ? encoder.mapToDriverValue(v) : v) };
+    });
+    const stmt = (this.db as unknown as { $client: BetterSqlite3.Database }).$client.prepare(query.sql);
+    return (row) => {
+      stmt.run(params.map((p) => p.encode(row[p.key])));
+    };
   }
 
   /** Insert or update some rows without touching the rest (tests, incremental loads). */

@@ -4,6 +4,7 @@ import type { BrokerOrder } from '../domain/order.js';
 import type { LeaderOrderSnapshot } from '../domain/planner.js';
 import type { Db } from './db.js';
 import { leaderEvents, leaderOrders } from './schema.js';
+import { ShapeCache } from './shape-cache.js';
 
 export type LeaderOrderRow = typeof leaderOrders.$inferSelect;
 
@@ -43,6 +44,9 @@ export function orderOfRow(row: LeaderOrderRow): BrokerOrder {
 export class LeaderRepo {
   private readonly getStmt;
   private readonly insertEventStmt;
+  /** `save` prepared once per shape; the two caches differ in whether positionBefore is updated. */
+  private readonly saveByShape: ShapeCache<ReturnType<LeaderRepo['prepareSave']>>;
+  private readonly saveWithPositionByShape: ShapeCache<ReturnType<LeaderRepo['prepareSave']>>;
 
   constructor(private readonly db: Db) {
     this.getStmt = db.select().from(leaderOrders).where(eq(leaderOrders.orderId, sql.placeholder('id'))).prepare();
@@ -60,6 +64,19 @@ export class LeaderRepo {
         receivedAt: sql.placeholder('receivedAt'),
       })
       .onConflictDoNothing()
+      .prepare();
+    this.saveByShape = new ShapeCache((keys) => this.prepareSave(keys, false));
+    this.saveWithPositionByShape = new ShapeCache((keys) => this.prepareSave(keys, true));
+  }
+
+  /** The upsert of `save`: insert every key, on conflict update all but the id, first-seen time and (unless asked) positionBefore. */
+  private prepareSave(keys: string[], setPosition: boolean) {
+    const ph = (ks: string[]) => Object.fromEntries(ks.map((k) => [k, sql.placeholder(k)]));
+    const set = ph(keys.filter((k) => k !== 'orderId' && k !== 'firstSeenAt' && (setPosition || k !== 'positionBefore')));
+    return this.db
+      .insert(leaderOrders)
+      .values(ph(keys) as never)
+      .onConflictDoUpdate({ target: leaderOrders.orderId, set })
       .prepare();
   }
 
@@ -105,6 +122,11 @@ export class LeaderRepo {
       firstSeenAt: at,
       updatedAt: at,
     };
+    const prepared = (positionBefore === null ? this.saveByShape : this.saveWithPositionByShape).get(values);
+    if (prepared) {
+      prepared.stmt.run(prepared.values);
+      return;
+    }
     const { orderId: _id, firstSeenAt: _f, positionBefore: pb, ...update } = values;
     this.db
       .insert(leaderOrders)

@@ -2,30 +2,51 @@
 import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { alertOutbox } from './schema.js';
+import { ShapeCache } from './shape-cache.js';
 
 export type AlertRow = typeof alertOutbox.$inferSelect;
 export type NewAlert = typeof alertOutbox.$inferInsert;
 
 export class OutboxRepo {
-  constructor(private readonly db: Db) {}
+  // Prepared once (per shape for enqueue): these run for every alert.
+  private readonly enqueueByShape: ShapeCache<ReturnType<OutboxRepo['prepareEnqueue']>>;
+  private readonly pendingStmt;
+  private readonly markSentStmt;
+
+  constructor(private readonly db: Db) {
+    this.enqueueByShape = new ShapeCache((keys) => this.prepareEnqueue(keys));
+    this.pendingStmt = db
+      .select()
+      .from(alertOutbox)
+      .where(isNull(alertOutbox.sentAt))
+      .orderBy(asc(alertOutbox.priority), asc(alertOutbox.id))
+      .limit(sql.placeholder('limit'))
+      .prepare();
+    this.markSentStmt = db
+      .update(alertOutbox)
+      .set({ sentAt: sql.placeholder('at') as unknown as number })
+      .where(eq(alertOutbox.id, sql.placeholder('id')))
+      .prepare();
+  }
+
+  private prepareEnqueue(keys: string[]) {
+    const values = Object.fromEntries(keys.map((k) => [k, sql.placeholder(k)])) as never;
+    return this.db.insert(alertOutbox).values(values).returning({ id: alertOutbox.id }).prepare();
+  }
 
   enqueue(a: NewAlert): number {
+    const p = this.enqueueByShape.get(a);
+    if (p) return p.stmt.get(p.values)!.id;
     return this.db.insert(alertOutbox).values(a).returning({ id: alertOutbox.id }).get().id;
   }
 
   /** Undelivered alerts, highest priority first, then oldest. */
   pending(limit = 100): AlertRow[] {
-    return this.db
-      .select()
-      .from(alertOutbox)
-      .where(isNull(alertOutbox.sentAt))
-      .orderBy(asc(alertOutbox.priority), asc(alertOutbox.id))
-      .limit(limit)
-      .all();
+    return this.pendingStmt.all({ limit });
   }
 
   markSent(id: number, at: number): void {
-    this.db.update(alertOutbox).set({ sentAt: at }).where(eq(alertOutbox.id, id)).run();
+    this.markSentStmt.run({ id, at });
   }
 
   markFailed(id: number, error: string): void {
@@ -34,6 +55,17 @@ export class OutboxRepo {
       .set({ attempts: sql`${alertOutbox.attempts} + 1`, lastError: error.slice(0, 500) })
       .where(eq(alertOutbox.id, id))
       .run();
+  }
+
+  /** The most recent alerts of one priority to one chat (e.g. errors, for /errors). */
+  recent(chatId: number, priority: number, limit: number): AlertRow[] {
+    return this.db
+      .select()
+      .from(alertOutbox)
+      .where(and(eq(alertOutbox.chatId, chatId), eq(alertOutbox.priority, priority)))
+      .orderBy(sql`${alertOutbox.id} desc`)
+      .limit(limit)
+      .all();
   }
 
   depth(): number {

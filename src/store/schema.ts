@@ -244,6 +244,10 @@ export const tokens = sqliteTable('tokens', {
   obtainedAt: integer('obtained_at').notNull(),
   expiresAt: integer('expires_at'),
   lastCheckedAt: integer('last_checked_at'),
+  /** Where the token came from: env (seeded from .env), chat (/token), renewal (Dhan RenewToken). */
+  source: text('source', { enum: ['env', 'chat', 'renewal'] }),
+  /** Keyed fingerprint of the .env token that last seeded this row: a different one in .env wins. */
+  seedDigest: text('seed_digest'),
 });
 
 /** Alerts waiting to be delivered to a chat; a restart loses none. */

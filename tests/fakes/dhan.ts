@@ -30,6 +30,8 @@ export interface PlaceRequestRecord {
   at: number;
   /** HTTP status answered; undefined while (or when forever) unanswered. */
   status?: number;
+  /** The `access-token` header the request carried. */
+  token: string;
 }
 
 export interface UserOrderSpec {
@@ -92,6 +94,8 @@ export interface FakeDhan {
   injectError(clientId: string, op: FakeDhanOp, fault: FakeDhanFault, times?: number): void;
   /** Kill the token: REST answers 401 DH-901 (or, with 'invalid-token', 400 DH-906 "Invalid Token"). */
   expireToken(clientId: string, mode?: 'dh901' | 'invalid-token'): void;
+  /** Generate a new token as on web.dhan.co (the old one dies: one active token per client); returns it. */
+  issueToken(clientId: string): string;
   setTransitDelay(ms: number): void;
   close(): Promise<void>;
 }
@@ -257,7 +261,7 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
     }
     const a = identify(req);
     const op = opOf(method, path);
-    const record: PlaceRequestRecord | null = op === 'place' && a ? { body, at: performance.now() } : null;
+    const record: PlaceRequestRecord | null = op === 'place' && a ? { body, at: performance.now(), token: String(req.headers['access-token'] ?? '') } : null;
     if (record && a) a.places.push(record);
     const answer = (x: Answer) => {
       if (record) record.status = x.status;
@@ -355,6 +359,14 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
     expireToken(clientId, mode = 'dh901') {
       // GUESS: sockets already logged in stay open (Dhan's behaviour for a live socket is unknown).
       account(clientId).dead = mode;
+    },
+    issueToken(clientId) {
+      const a = account(clientId);
+      const minted = mintToken(clientId);
+      a.token = minted.token;
+      a.tokenExpiresAt = minted.expiresAt;
+      a.dead = false;
+      return minted.token;
     },
     setTransitDelay(ms) {
       book.transitDelayMs = ms;

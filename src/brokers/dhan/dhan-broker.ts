@@ -91,13 +91,23 @@ export class DhanBroker implements Broker {
     if (this.started && this.stream.sessionExpired) void this.stream.restart();
   }
 
-  /** GET /RenewToken: Dhan kills the old token at once, so the new one is installed before returning. */
-  async renewToken(): Promise<{ accessToken: string; expiresAt: number | null }> {
+  /**
+   * GET /RenewToken: Dhan kills the old token at once, so the new one is installed before returning.
+   * `persist` runs first (store the new token before anything uses it); the token is installed
+   * even if it throws, since the old one is already dead.
+   */
+  async renewToken(persist?: (t: { accessToken: string; expiresAt: number | null }) => void): Promise<{ accessToken: string; expiresAt: number | null }> {
     const res = await this.rest.renewToken();
     const accessToken = text(res.accessToken) ?? text(res.token);
     if (!accessToken) throw new BrokerUnavailable('Dhan renew token: the response carries no token');
-    this.setAccessToken(accessToken);
-    return { accessToken, expiresAt: parseIstDateTime(res.expiryTime) ?? jwtExpiry(accessToken) };
+    scrubber.add(accessToken);
+    const renewed = { accessToken, expiresAt: parseIstDateTime(res.expiryTime) ?? jwtExpiry(accessToken) };
+    try {
+      persist?.(renewed);
+    } finally {
+      this.setAccessToken(accessToken);
+    }
+    return renewed;
   }
 
   // ---- orders ----
@@ -158,13 +168,17 @@ export class DhanBroker implements Broker {
     return { available: num(f.availabelBalance, num(f.availableBalance)), used: num(f.utilizedAmount) };
   }
 
-  /** Valid when /profile answers; invalid on an auth error; other failures (network…) throw. */
-  async checkSession(): Promise<SessionState> {
+  /**
+   * Valid when /profile answers; invalid on an auth error; other failures (network…) throw.
+   * With `token`, checks that candidate instead (the account's own token is left alone).
+   */
+  async checkSession(token?: string): Promise<SessionState> {
+    const rest = token === undefined ? this.rest : new DhanRest(this.accountId, this.opts.clientId, token, this.opts.apiUrl, this.opts.http?.timeoutMs);
     try {
-      const p = await this.rest.profile();
+      const p = await rest.profile();
       return {
         valid: true,
-        expiresAt: parseTokenValidity(p.tokenValidity) ?? jwtExpiry(this.rest.accessToken),
+        expiresAt: parseTokenValidity(p.tokenValidity) ?? jwtExpiry(rest.accessToken),
         accountName: text(p.dhanClientId) ?? this.opts.clientId,
       };
     } catch (err) {
