@@ -113,7 +113,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     token: cfg.telegram.botToken ?? '0:console',
     apiRoot: consoleMode ? 'http://console.invalid' : cfg.telegram.apiRoot,
     roles,
-    deps: { control, store, clock, alertQueueDepth: () => notifier.depth, healthExtras: () => [...sessionLines(sessions.status()), ...jobLines(jobs.list())], sessions },
+    deps: { control, store, clock, alertQueueDepth: () => notifier.depth, healthExtras: () => [...sessionLines(sessions.status()), ...jobLines(jobs.list())], sessions, notifyPrefs: notifier.prefs },
     logger: log,
     ...(consoleMode ? { botInfo: CONSOLE_BOT_INFO } : {}),
   });

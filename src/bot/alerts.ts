@@ -3,7 +3,7 @@ import { InlineKeyboard } from 'grammy';
 import type { EngineEvent } from '../engine/events.js';
 import { istTime } from '../domain/time.js';
 import type { ApprovalRow, CopyRow } from '../store/index.js';
-import { escapeHtml, formatInr, formatNum, formatQty } from './format.js';
+import { escapeHtml, formatAge, formatInr, formatNum, formatQty } from './format.js';
 import { describeCopy } from './views.js';
 import { sessionAlertOf } from './token-alerts.js';
 
@@ -60,7 +60,7 @@ export function alertOf(e: EngineEvent, now: number): Alert | null {
     }
     case 'copy_skipped': {
       const c = e.copy;
-      return { priority: PRIORITY.info, kind: 'copy_skipped', text: `⏭ <b>${escapeHtml(c.followerId)}</b> skipped ${c.side} ${escapeHtml(c.symbol)} (leader ${escapeHtml(c.leaderOrderId)}): ${escapeHtml(c.reason ?? 'no reason')}` };
+      return { priority: PRIORITY.fill, kind: 'copy_skipped', text: `⏭ <b>${escapeHtml(c.followerId)}</b> skipped ${c.side} ${escapeHtml(c.symbol)} (leader ${escapeHtml(c.leaderOrderId)}): ${escapeHtml(c.reason ?? 'no reason')}` };
     }
     case 'copy_failed': {
       const c = e.copy;
@@ -80,11 +80,14 @@ export function alertOf(e: EngineEvent, now: number): Alert | null {
       return { priority: PRIORITY.fill, kind: 'copy_filled', text: `💰 <b>${escapeHtml(c.followerId)}</b> filled ${c.side} ${formatQty(c.filledQty, c.lotSize)} ${escapeHtml(c.symbol)} @ ${formatInr(c.avgPrice)}${slip}` };
     }
     case 'copy_cancelled':
-      return { priority: PRIORITY.info, kind: 'copy_cancelled', text: `🚫 <b>${escapeHtml(e.copy.followerId)}</b> cancelled ${describeCopy(e.copy)} (${escapeHtml(e.copy.reason ?? 'leader cancelled')})` };
+      return { priority: PRIORITY.fill, kind: 'copy_cancelled', text: `🚫 <b>${escapeHtml(e.copy.followerId)}</b> cancelled ${describeCopy(e.copy)} (${escapeHtml(e.copy.reason ?? 'leader cancelled')})` };
     case 'stream': {
       const who = e.accountId === 'leader' ? 'Leader feed' : `${escapeHtml(e.accountId)}'s order stream`;
       if (e.state === 'disconnected') return { priority: PRIORITY.error, kind: 'connectivity', text: `🔌 ${who} disconnected${e.detail ? ` (${escapeHtml(e.detail)})` : ''}. Reconnecting; missed orders are recovered from the order book.` };
-      if (e.state === 'connected') return { priority: PRIORITY.info, kind: 'connectivity', text: `🔗 ${who} connected.` };
+      if (e.state === 'connected') {
+        const after = e.downForMs !== undefined ? ` after ${formatAge(e.downForMs)} down` : '';
+        return { priority: PRIORITY.info, kind: 'connectivity', text: `🔗 ${who} recovered${after}.` };
+      }
       return null;
     }
     case 'session_expired':

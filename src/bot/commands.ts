@@ -11,6 +11,7 @@ import type { BotContext, Role } from './auth.js';
 import { escapeHtml, formatNum } from './format.js';
 import { describeCopy, ratioExample, statusKeyboard, statusText } from './views.js';
 import { replyHtml } from './reply.js';
+import type { NotifyPrefs } from './notify-prefs.js';
 import { TRADING_COMMANDS } from './trading-commands.js';
 import { TOKEN_COMMANDS } from './token-commands.js';
 import type { SessionManager } from '../engine/sessions.js';
@@ -24,6 +25,8 @@ export interface CommandDeps {
   alertQueueDepth: () => number;
   /** Extra /health lines from other parts (token sessions, scheduled jobs). */
   healthExtras: () => string[];
+  /** Per-chat notification preferences (/notify). */
+  notifyPrefs: NotifyPrefs;
   /** Broker logins (/login, /token); absent = no account needs one. */
   sessions?: SessionManager;
 }

@@ -12,6 +12,7 @@ import type { Logger } from '../infra/logger.js';
 import type { AlertRow, Store } from '../store/index.js';
 import { alertOf, decisionLine, PRIORITY } from './alerts.js';
 import { htmlToPlain, splitMessage } from './format.js';
+import { NotifyPrefs } from './notify-prefs.js';
 
 /** Sends one message; resolves with its message id. */
 export type SendFn = (chatId: number, text: string, opts: { html: boolean; silent: boolean; markup?: unknown }) => Promise<number>;
@@ -29,6 +30,8 @@ export class Notifier implements EngineEvents {
   private again = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private readonly downSince = new Map<string, number>();
+  readonly prefs: NotifyPrefs;
   private send: SendFn | null = null;
   private edit: EditFn | null = null;
 
@@ -37,7 +40,9 @@ export class Notifier implements EngineEvents {
     private readonly clock: Clock,
     private readonly chatIds: number[],
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.prefs = new NotifyPrefs(store, clock);
+  }
 
   /** Connect the delivery function (the bot) and deliver whatever is waiting. */
   attach(send: SendFn, edit: EditFn): void {
@@ -46,7 +51,9 @@ export class Notifier implements EngineEvents {
     this.kick();
   }
 
-  emit(e: EngineEvent): void {
+  emit(event: EngineEvent): void {
+    const e = this.debounceStream(event);
+    if (!e) return;
     if (e.type === 'error' || e.type === 'session_expired' || e.type === 'copy_failed') {
       this.log.warn({ event: e.type, account: 'accountId' in e ? e.accountId : e.copy.followerId }, 'alert');
     }
@@ -55,6 +62,26 @@ export class Notifier implements EngineEvents {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
+  }
+
+  /**
+   * One alert when a stream goes down, one when it recovers (with how long it was down); flapping
+   * and the first connect at start-up say nothing more.
+   */
+  private debounceStream(e: EngineEvent): EngineEvent | null {
+    if (e.type !== 'stream') return e;
+    const since = this.downSince.get(e.accountId);
+    if (e.state === 'disconnected') {
+      if (since !== undefined) return null;
+      this.downSince.set(e.accountId, this.clock.now());
+      return e;
+    }
+    if (e.state === 'connected') {
+      if (since === undefined) return null;
+      this.downSince.delete(e.accountId);
+      return { ...e, downForMs: this.clock.now() - since };
+    }
+    return e;
   }
 
   /** Write queued events to the outbox. */
@@ -69,7 +96,11 @@ export class Notifier implements EngineEvents {
         if (a) {
           const markup = a.markup ? JSON.stringify(a.markup) : null;
           for (const chatId of this.chatIds) {
-            this.store.outbox.enqueue({ chatId, priority: a.priority, kind: a.kind, text: a.text, markup, approvalId: a.approvalId ?? null, createdAt: now });
+            // Each chat's /notify choice: off drops it, silent delivers it without a sound.
+            const mode = this.prefs.modeFor(chatId, a.kind);
+            if (mode === 'off') continue;
+            const priority = mode === 'silent' ? Math.max(a.priority, PRIORITY.info) : a.priority;
+            this.store.outbox.enqueue({ chatId, priority, kind: a.kind, text: a.text, markup, approvalId: a.approvalId ?? null, createdAt: now });
           }
         }
       }

@@ -13,6 +13,7 @@ import { escapeHtml, formatAge, formatInr, formatNum, formatQty } from './format
 import { replyHtml, table } from './reply.js';
 import { renderLineChart, PALETTE_NAMES } from './chart.js';
 import { describeCopy } from './views.js';
+import { NOTIFY_GROUPS, type NotifyGroup, type NotifyMode } from './notify-prefs.js';
 
 /** Flatten requests waiting for their two taps, by short id; they lapse after two minutes. */
 const flattenRequests = new Map<string, { ids: string[] | 'all'; positions: OpenPosition[]; by: number; expiresAt: number }>();
@@ -168,10 +169,52 @@ export const TRADING_COMMANDS: CommandSpec[] = [
       await replyHtml(ctx, `<b>Recent errors</b>\n${top.map((g) => `• ${istTime(g.last)}${g.count > 1 ? ` ×${g.count}` : ''} ${g.text}`).join('\n')}`);
     },
   },
+  {
+    name: 'notify',
+    usage: '/notify [group mode]',
+    description: 'Which alerts you get: on, silent or off, per kind',
+    role: 'viewer',
+    async run(ctx, args, d) {
+      const chatId = ctx.chat!.id;
+      if (args.length === 2) {
+        const err = d.notifyPrefs.set(chatId, args[0]!.toLowerCase(), args[1]!.toLowerCase(), ctx.from!.id);
+        if (err) return replyHtml(ctx, `${escapeHtml(err)}\nUsage: /notify &lt;group&gt; &lt;on|silent|off&gt;, or /notify for buttons.`);
+      } else if (args.length !== 0) {
+        return replyHtml(ctx, `Usage: /notify, or /notify &lt;group&gt; &lt;on|silent|off&gt;. Groups: ${Object.keys(NOTIFY_GROUPS).join(', ')}.`);
+      }
+      await replyHtml(ctx, notifyText(d, chatId), { reply_markup: notifyKeyboard(d, chatId) });
+      return args.join(' ') || 'shown';
+    },
+  },
 ];
+
+function notifyText(d: CommandDeps, chatId: number): string {
+  const prefs = d.notifyPrefs.get(chatId);
+  const rows = (Object.keys(NOTIFY_GROUPS) as NotifyGroup[]).map((g) => [NOTIFY_GROUPS[g].label, prefs[g]]);
+  return `<b>Your alerts</b> (approval requests are always on; errors can be silenced, never turned off)\n<pre>${escapeHtml(table(['KIND', 'MODE'], rows))}</pre>`;
+}
+
+function notifyKeyboard(d: CommandDeps, chatId: number): InlineKeyboard {
+  const prefs = d.notifyPrefs.get(chatId);
+  const kb = new InlineKeyboard();
+  for (const g of Object.keys(NOTIFY_GROUPS) as NotifyGroup[]) {
+    const modes: NotifyMode[] = NOTIFY_GROUPS[g].canOff ? ['on', 'silent', 'off'] : ['on', 'silent'];
+    for (const m of modes) kb.text(`${prefs[g] === m ? '● ' : ''}${g} ${m}`, `nt:${g}:${m}`);
+    kb.row();
+  }
+  return kb;
+}
 
 /** Buttons: flatten (two taps), halt → flatten all. Same auth as commands (the gate runs first). */
 export function registerTradingCallbacks(bot: Bot<BotContext>, d: CommandDeps, audit: (ctx: BotContext, action: string, args: string, outcome: string) => void): void {
+  bot.callbackQuery(/^nt:([a-z]+):([a-z]+)$/, async (ctx) => {
+    const [, group = '', mode = ''] = ctx.match;
+    const err = d.notifyPrefs.set(ctx.chat!.id, group, mode, ctx.from.id);
+    await ctx.answerCallbackQuery(err ? { text: err, show_alert: true } : { text: `${group}: ${mode}` });
+    audit(ctx, 'button notify', `${group} ${mode}`, err ?? 'set');
+    if (!err) await ctx.editMessageText(notifyText(d, ctx.chat!.id), { parse_mode: 'HTML', reply_markup: notifyKeyboard(d, ctx.chat!.id) }).catch(() => {});
+  });
+
   bot.callbackQuery(/^fl:([a-z0-9]+):([01yn])$/, async (ctx) => {
     const [, id = '', step] = ctx.match;
     if (ctx.role !== 'admin') {

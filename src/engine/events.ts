@@ -28,7 +28,7 @@ export type EngineEvent =
   | { type: 'copy_failed'; copy: CopyRow; consequence: string }
   | { type: 'copy_filled'; copy: CopyRow; leaderPrice: number | null }
   | { type: 'copy_cancelled'; copy: CopyRow }
-  | { type: 'stream'; accountId: string; state: StreamState; detail?: string }
+  | { type: 'stream'; accountId: string; state: StreamState; detail?: string; downForMs?: number }
   | { type: 'session_expired'; accountId: string; detail: string }
   /** A new token brought a dead account back (its copies resume). */
   | { type: 'session_restored'; accountId: string }

@@ -112,6 +112,22 @@ describe('control surface', () => {
     expect(orders.at(-1)).toMatchObject({ side: 'SELL', orderType: 'MARKET', quantity: 150 });
   });
 
+  it('/notify: a group turned off is not sent, errors cannot be turned off, buttons set modes', async () => {
+    tg.sendText(ADMIN, '/notify errors off');
+    await tg.waitForMessage(ADMIN, /can be silenced but never turned off/);
+    tg.sendText(ADMIN, '/notify placed off');
+    const grid = await tg.waitForMessage(ADMIN, /<b>Your alerts<\/b>/);
+    expect(grid.text).toMatch(/Copies placed\s+off/);
+    const id = sim.place({ instrument: NIFTY, side: 'BUY', lots: 1 });
+    sim.fill(id, 139);
+    await tg.waitForMessage(ADMIN, new RegExp(`demo</b> filled BUY 1 lot`));
+    await app.notifier.drained();
+    expect(tg.messages(ADMIN).some((m) => new RegExp(`placed .* leader ${id}`).test(m.text ?? ''))).toBe(false);
+    tg.click(ADMIN, grid, tg.buttonData(grid, 'placed on'));
+    await tg.waitFor((c) => c.method === 'answerCallbackQuery' && c.payload.text === 'placed: on');
+    expect(app.notifier.prefs.get(ADMIN).placed).toBe('on');
+  });
+
   it('/halt stops exits too, cancels open copies, and /resume all needs a confirm', async () => {
     await copyOf(2);
     const limit = sim.place({ instrument: RELIANCE, side: 'BUY', lots: 3, orderType: 'LIMIT', price: 900 });
