@@ -10,7 +10,7 @@ import type { EngineEvent, EngineEvents } from '../engine/events.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { AlertRow, Store } from '../store/index.js';
-import { alertOf, decisionLine, PRIORITY } from './alerts.js';
+import { alertOf, decisionLine, PRIORITY, type Alert } from './alerts.js';
 import { htmlToPlain, splitMessage } from './format.js';
 import { NotifyPrefs } from './notify-prefs.js';
 
@@ -31,6 +31,9 @@ export class Notifier implements EngineEvents {
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly downSince = new Map<string, number>();
+  /** Fill messages per leader order: one message per chat, edited as more followers fill. */
+  private readonly fillGroups = new Map<string, { lines: string[]; text: string; chats: Map<number, { alertId: number; messageId?: number; sentText?: string }> }>();
+  private readonly fillGroupOfAlert = new Map<number, string>();
   readonly prefs: NotifyPrefs;
   private send: SendFn | null = null;
   private edit: EditFn | null = null;
@@ -84,6 +87,50 @@ export class Notifier implements EngineEvents {
     return e;
   }
 
+  private groupFill(leaderOrderId: string, a: Alert, now: number): void {
+    let g = this.fillGroups.get(leaderOrderId);
+    if (!g) {
+      g = { lines: [], text: '', chats: new Map() };
+      this.fillGroups.set(leaderOrderId, g);
+      if (this.fillGroups.size > 500) this.fillGroups.delete(this.fillGroups.keys().next().value!);
+    }
+    g.lines.push(a.text);
+    g.text = g.lines.length === 1 ? a.text : `💰 Fills for leader order ${leaderOrderId} (${g.lines.length}):\n${g.lines.join('\n')}`;
+    for (const chatId of this.chatIds) {
+      const mode = this.prefs.modeFor(chatId, a.kind);
+      if (mode === 'off') continue;
+      const ref = g.chats.get(chatId);
+      if (!ref) {
+        const priority = mode === 'silent' ? PRIORITY.info : a.priority;
+        const alertId = this.store.outbox.enqueue({ chatId, priority, kind: a.kind, text: g.text, createdAt: now });
+        g.chats.set(chatId, { alertId });
+        this.fillGroupOfAlert.set(alertId, leaderOrderId);
+      } else if (ref.messageId !== undefined) {
+        void this.editFill(chatId, ref, g.text);
+      } else {
+        this.store.outbox.updateText(ref.alertId, g.text);
+      }
+    }
+  }
+
+  private async editFill(chatId: number, ref: { messageId?: number; sentText?: string }, text: string): Promise<void> {
+    if (!this.edit || ref.messageId === undefined || ref.sentText === text) return;
+    ref.sentText = text;
+    await this.edit(chatId, ref.messageId, text).catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not edit the fill message'));
+  }
+
+  /** A fill message was delivered: remember its id, and catch up with lines added meanwhile. */
+  private fillDelivered(alertId: number, chatId: number, messageId: number, sentText: string): void {
+    const key = this.fillGroupOfAlert.get(alertId);
+    const g = key ? this.fillGroups.get(key) : undefined;
+    const ref = g?.chats.get(chatId);
+    if (!g || !ref) return;
+    this.fillGroupOfAlert.delete(alertId);
+    ref.messageId = messageId;
+    ref.sentText = sentText;
+    if (g.text !== sentText) void this.editFill(chatId, ref, g.text);
+  }
+
   /** Write queued events to the outbox. */
   flush(): void {
     this.flushScheduled = false;
@@ -93,7 +140,8 @@ export class Notifier implements EngineEvents {
     this.store.tx(() => {
       for (const e of events) {
         const a = alertOf(e, now);
-        if (a) {
+        if (a && e.type === 'copy_filled') this.groupFill(e.copy.leaderOrderId, a, now);
+        else if (a) {
           const markup = a.markup ? JSON.stringify(a.markup) : null;
           for (const chatId of this.chatIds) {
             // Each chat's /notify choice: off drops it, silent delivers it without a sound.
@@ -190,6 +238,7 @@ export class Notifier implements EngineEvents {
             messageId = await send(a.chatId, htmlToPlain(part), { html: false, silent, markup });
           } else throw e;
         }
+        if (a.kind === 'copy_filled') this.fillDelivered(a.id, a.chatId, messageId, part);
         if (approval && markup) {
           this.store.approvals.addMessage(approval.id, a.chatId, messageId);
           if (!approval.text) this.store.approvals.setText(approval.id, part);
