@@ -16,6 +16,8 @@ export interface LeaderOrderSnapshot {
   orderType: OrderType;
   /** Whether the order was mirrored (copies were planned for it). */
   mirrored: boolean;
+  /** Average fill price so far (0 or absent before any fill). */
+  avgPrice?: number;
 }
 
 export type LeaderAction =
@@ -87,6 +89,7 @@ export function nextSnapshot(prev: LeaderOrderSnapshot | null, next: BrokerOrder
     triggerPrice: base.triggerPrice,
     orderType: base.orderType,
     filledQty: Math.max(prev?.filledQty ?? 0, next.filledQty),
+    avgPrice: next.filledQty >= (prev?.filledQty ?? 0) && next.avgPrice > 0 ? next.avgPrice : (prev?.avgPrice ?? 0),
     mirrored,
   };
 }

@@ -50,6 +50,27 @@ export interface EngineDeps {
 
 type Source = 'stream' | 'reconcile' | 'sim';
 
+/**
+ * The fill an order update books: `qty` more, keyed by the order's cumulative fill, at the price of
+ * this increment (derived from the average before and after; the average itself when unknown).
+ */
+function fillRow(accountId: string, u: BrokerOrder, qty: number, at: number, prevFilled: number, prevAvg: number) {
+  const increment = prevFilled > 0 && prevAvg > 0 ? (u.avgPrice * u.filledQty - prevAvg * prevFilled) / qty : u.avgPrice;
+  return {
+    accountId,
+    orderId: u.orderId,
+    cumulativeQty: u.filledQty,
+    qty,
+    price: increment > 0 ? increment : u.avgPrice,
+    side: u.side,
+    segment: u.instrument.segment,
+    securityId: u.instrument.securityId,
+    symbol: u.instrument.symbol,
+    product: u.product,
+    at,
+  };
+}
+
 export class ReplicationEngine {
   readonly followers: Map<string, FollowerRuntime>;
   readonly executor: CopyExecutor;
@@ -181,19 +202,7 @@ export class ReplicationEngine {
       store.leader.recordEvent(u, source, now);
       store.leader.save(u, snap, now, positionBefore);
       if (fill) {
-        store.fills.record({
-          accountId: 'leader',
-          orderId: u.orderId,
-          cumulativeQty: u.filledQty,
-          qty: fill.qty,
-          price: u.avgPrice,
-          side: u.side,
-          segment: u.instrument.segment,
-          securityId: u.instrument.securityId,
-          symbol: u.instrument.symbol,
-          product: u.product,
-          at: now,
-        });
+        store.fills.record(fillRow('leader', u, fill.qty, now, prev?.filledQty ?? 0, prev?.avgPrice ?? 0));
       }
       if (needsApproval && approvalId) {
         store.approvals.insert({ id: approvalId, leaderOrderId: u.orderId, state: 'pending', threshold: approval.thresholdInr, expiresAt: now + approval.timeoutMs, createdAt: now });
@@ -424,19 +433,7 @@ export class ReplicationEngine {
         updatedAt: now,
       });
       if (fillQty > 0) {
-        store.fills.record({
-          accountId: f.id,
-          orderId: u.orderId,
-          cumulativeQty: u.filledQty,
-          qty: fillQty,
-          price: u.avgPrice,
-          side: u.side,
-          segment: u.instrument.segment,
-          securityId: u.instrument.securityId,
-          symbol: u.instrument.symbol,
-          product: u.product,
-          at: now,
-        });
+        store.fills.record(fillRow(f.id, u, fillQty, now, prevFilled, prev?.avgPrice ?? 0));
       }
       if (copy) {
         const patch: Partial<CopyRow> = { updatedAt: now };

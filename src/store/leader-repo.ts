@@ -17,6 +17,7 @@ export function snapshotOf(row: LeaderOrderRow): LeaderOrderSnapshot {
     triggerPrice: row.triggerPrice,
     orderType: row.orderType,
     mirrored: row.mirrored,
+    avgPrice: row.avgPrice,
   };
 }
 

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
 import { tempDbPath } from '../e2e/harness.js';
 import { until } from './world.js';
+import { prng } from '../support/prng.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const LEADER = '1600000001';
@@ -22,17 +23,6 @@ const INSTRUMENTS = [
 ];
 const TARGET_EVENTS = 1000;
 
-/** A small seeded PRNG (mulberry32), so a failing soak can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const children: ChildProcess[] = [];
 let fake: FakeDhan | null = null;

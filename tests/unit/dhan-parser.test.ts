@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDhanFrame } from '../../src/brokers/dhan/dhan-frame.js';
 import { ORDER_STATUSES, ORDER_TYPES, PRODUCTS, SEGMENTS, type BrokerOrder } from '../../src/domain/order.js';
+import { prng } from '../support/prng.js';
 
 /** The official sample (reference §6.2) verbatim, duplicate Remarks and mixed-case Status included. */
 const OFFICIAL = `{"Data":{"Exchange":"NSE","Segment":"E","Source":"N","SecurityId":"14366","ClientId":"1000000001",
@@ -133,17 +134,6 @@ describe('parseDhanFrame: documented frames and quirks', () => {
 
 // ---------------------------------------------------------------- fuzz
 
-/** mulberry32: small, seeded, good enough to fuzz. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY = ['{', '}', '[', ']', '"', '\\', ':', ',', '0', '-', 'e', 'E', ' ', '\n', '\u0000', '\uffff', 'é', 'null', 'true', '1e999', '"Status":"TRADED"', '}{'];
 const ODD_VALUES: unknown[] = [null, '', ' ', 'NA', -1, 0, 1e308, -1e308, '1e999', 'NaN', true, false, [], {}, [1, 2], { nested: { deep: 1 } }, 'x'.repeat(500), '🙂'];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ORDER_STATUSES, SEGMENTS, type BrokerOrder } from '../../src/domain/order.js';
 import { parseKiteFrame, type RawFrame } from '../../src/brokers/kite/kite-frame.js';
+import { prng } from '../support/prng.js';
 
 /** The reference's WS order frame (postback.json with a blank checksum). */
 const ORDER_DATA = {
@@ -94,17 +95,6 @@ describe('parseKiteFrame', () => {
   });
 });
 
-/** mulberry32: a small seeded PRNG, so a failing fuzz case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('parseKiteFrame fuzz', () => {
   const rnd = prng(20261121);

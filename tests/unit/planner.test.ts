@@ -176,7 +176,15 @@ describe('nextSnapshot', () => {
       expected: snap({ status: 'transit', mirrored: false }),
     },
   ])('$name', ({ prev, next, mirrored, expected }) => {
-    expect(nextSnapshot(prev, next, mirrored)).toEqual(expected);
+    const { avgPrice: _avg, ...rest } = nextSnapshot(prev, next, mirrored);
+    expect(rest).toEqual(expected);
+  });
+
+  it('keeps the average fill price, and never takes a stale one', () => {
+    const filled = nextSnapshot(snap(), order({ status: 'filled', filledQty: 100, avgPrice: 121.5 }), true);
+    expect(filled.avgPrice).toBe(121.5);
+    const stale = nextSnapshot(filled, order({ status: 'open', filledQty: 50, avgPrice: 120 }), true);
+    expect(stale.avgPrice).toBe(121.5);
   });
 
   it('after a snapshot, the same update is no longer news', () => {
