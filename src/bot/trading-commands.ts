@@ -256,7 +256,15 @@ export function registerTradingCallbacks(bot: Bot<BotContext>, d: CommandDeps, a
       return;
     }
     await ctx.answerCallbackQuery({ text: 'Flattening…' });
-    const placed = d.control.flatten(req.positions, ctx.from.id);
+    // Positions are read again now: the leader's own exits may have closed some since step one,
+    // and flattening a stale list would open the opposite position.
+    const now = await d.control.openPositions(req.ids);
+    if (now.length === 0) {
+      await ctx.editMessageText('Nothing left to flatten: the positions were closed meanwhile.').catch(() => {});
+      audit(ctx, 'button flatten', `${id} confirm`, 'nothing left');
+      return;
+    }
+    const placed = d.control.flatten(now, ctx.from.id);
     await ctx
       .editMessageText(`🧹 Flatten sent by ${ctx.from.id} at ${istTime(d.clock.now())} IST: ${placed.length} market order(s).\n${placed.map((c) => `• ${escapeHtml(c.followerId)}: ${describeCopy(c)}`).join('\n')}`, { parse_mode: 'HTML' })
       .catch(() => {});

@@ -67,10 +67,19 @@ export class KillSwitch {
       } catch (e) {
         this.log.warn({ follower: f.id, err: (e as Error).message }, 'could not read positions');
       }
+      // Exits already on their way (copies not yet filled) will close part of a position: leave that part alone.
+      const closing = this.store.copies
+        .inStates(['planned', 'placing', 'open'])
+        .filter((c) => c.followerId === f.id && c.kind === 'exit');
       for (const p of positions) {
         if (p.netQty === 0) continue;
+        const away = closing
+          .filter((c) => c.segment === p.instrument.segment && c.securityId === p.instrument.securityId && c.product === p.product && c.side === (p.netQty > 0 ? 'SELL' : 'BUY'))
+          .reduce((n, c) => n + c.plannedQty - c.filledQty, 0);
+        const left = Math.max(0, Math.abs(p.netQty) - away);
+        if (left === 0) continue;
         const inst = this.instruments.lookup(f.master(this.leaderBroker()), p.instrument);
-        out.push({ followerId: f.id, position: p, lotSize: inst?.lotSize ?? 1 });
+        out.push({ followerId: f.id, position: { ...p, netQty: Math.sign(p.netQty) * left }, lotSize: inst?.lotSize ?? 1 });
       }
     }
     return out;

@@ -128,6 +128,26 @@ describe('control surface', () => {
     expect(app.notifier.prefs.get(ADMIN).placed).toBe('on');
   });
 
+  it('flatten reads positions again at the second tap: what the leader closed meanwhile is not sold twice', async () => {
+    await copyOf(2);
+    tg.sendText(ADMIN, '/flatten demo');
+    const proposal = await tg.waitForMessage(ADMIN, /Flatten<\/b> demo/);
+    tg.click(ADMIN, proposal, tg.buttonData(proposal, 'Flatten'));
+    const confirm = await tg.waitForMessage(ADMIN, /Are you sure\?/);
+    // The leader exits everything before the second tap; the follower mirrors it.
+    const held = (await sim.positions()).find((p) => p.instrument.securityId === NIFTY!.securityId)?.netQty ?? 0;
+    expect(held).toBeGreaterThan(0);
+    const exit = sim.place({ instrument: NIFTY, side: 'SELL', lots: held / NIFTY!.lotSize });
+    sim.fill(exit, 141);
+    await tg.waitForMessage(ADMIN, new RegExp(`placed .* leader ${exit}`));
+    await app.engine.idle();
+    const before = (await paper().orders()).length;
+    tg.click(ADMIN, confirm, tg.buttonData(confirm, 'Yes, flatten now'));
+    await tg.waitForMessage(ADMIN, /Nothing left to flatten/);
+    expect((await paper().orders()).length).toBe(before);
+    expect((await paper().positions()).filter((p) => p.netQty !== 0)).toEqual([]);
+  });
+
   it('/halt stops exits too, cancels open copies, and /resume all needs a confirm', async () => {
     await copyOf(2);
     const limit = sim.place({ instrument: RELIANCE, side: 'BUY', lots: 3, orderType: 'LIMIT', price: 900 });
