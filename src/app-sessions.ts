@@ -61,6 +61,10 @@ export function createMorning(d: MorningDeps): { sessions: SessionManager; jobs:
     clock: d.clock,
     logger: d.logger,
     nagUntil: d.cfg.jobs.nagUntil,
+    // A Kite master that could not load without a session (no token at start, or before 08:30) loads after the login.
+    onNewToken: (l) => {
+      if (l.broker === 'kite') void jobs.run('instruments-after-login');
+    },
   });
   sessions.start();
   const jobs = new Scheduler(jobDefs({ cfg: d.cfg, store: d.store, sessions, events: d.events, instruments: d.instruments, clock: d.clock, logger: d.logger }), d.logger);

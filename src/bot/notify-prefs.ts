@@ -32,6 +32,7 @@ const KIND_GROUP: Record<string, NotifyGroup | 'approvals'> = {
   session_expired: 'errors',
   token_nag: 'errors',
   approval_closed: 'errors',
+  session_restored: 'errors',
 };
 
 export function groupOfKind(kind: string): NotifyGroup | 'approvals' {

@@ -37,7 +37,7 @@ export function sessionExpiredText(accountId: string, detail: string): string {
   const id = escapeHtml(accountId);
   const effect =
     accountId === 'leader'
-      ? 'Leader orders are NOT seen, so nothing is copied to anyone, until its token is renewed.'
+      ? 'Leader orders may go unseen — no order book, no stream reconnect — so copies may be missed until its token is renewed.'
       : 'Copies to this account are skipped — exits too — until its token is renewed.';
   return `🔑 <b>${id}</b>: broker session expired (${escapeHtml(detail)}). ${effect} Send /login ${id}.`;
 }
@@ -96,6 +96,9 @@ export function sessionLines(sessions: { accountId: string; state: string; expir
 }
 
 /** Job lines for /health: name and next run. */
-export function jobLines(jobs: { name: string; nextRun: Date | null; running: boolean }[]): string[] {
-  return jobs.map((j) => `⏰ ${escapeHtml(j.name)}: ${j.running ? 'running now · ' : ''}next ${j.nextRun ? `${istDateTime(j.nextRun.getTime())} IST` : 'not scheduled'}`);
+export function jobLines(jobs: { name: string; cron: string | null; nextRun: Date | null; running: boolean }[]): string[] {
+  return jobs.map((j) => {
+    const next = j.cron === null ? 'on demand' : j.nextRun ? `next ${istDateTime(j.nextRun.getTime())} IST` : 'not scheduled';
+    return `⏰ ${escapeHtml(j.name)}: ${j.running ? 'running now · ' : ''}${next}`;
+  });
 }

@@ -112,7 +112,8 @@ export class ReplicationEngine {
     if (this.running) return;
     this.running = true;
     const { leader, store } = this.d;
-    // Followers first: their streams must be up before anything is placed.
+    // Followers first: their streams must be up before anything is placed. All at once: a Dhan
+    // stream counts as up ~1 s after its login, so one after the other took N seconds.
     for (const f of this.followers.values()) {
       this.unsubscribers.push(
         f.broker.subscribe({
@@ -120,8 +121,8 @@ export class ReplicationEngine {
           onState: (s, detail) => this.onFollowerState(f, s, detail),
         }),
       );
-      await this.safely(`start follower ${f.id}`, () => f.broker.start());
     }
+    await Promise.all([...this.followers.values()].map((f) => this.safely(`start follower ${f.id}`, () => f.broker.start())));
     await Promise.all([this.loadPositions(), this.refreshFunds()]);
     await this.recover();
     // Only now take new leader events.

@@ -44,6 +44,8 @@ export interface SessionDeps {
   logger: Logger;
   /** `HH:MM` IST: a token that dies before this time today counts as expiring. */
   nagUntil: string;
+  /** Called after a token from the chat is installed (e.g. load the Kite instrument master that needed it). */
+  onNewToken?: (login: AccountLogin) => void;
 }
 
 export type SubmitResult =
@@ -169,7 +171,9 @@ export class SessionManager {
    */
   submit(accountId: string, input: string): Promise<SubmitResult> {
     const l = this.logins.get(accountId);
-    scrubber.add(input.trim());
+    // Whatever was pasted is treated as secret from now on (long values only: a typo like "status"
+    // must not blank that word out of every later log line).
+    for (const part of [input.trim(), ...input.split(/\s+/)]) if (part.length >= 16) scrubber.add(part);
     if (!l) return Promise.resolve({ ok: false, reason: `${accountId} is not an account with a broker login` });
     return this.serial(accountId, async () => {
       const now = this.d.clock.now();
@@ -184,6 +188,7 @@ export class SessionManager {
       this.d.vault.save(accountId, got.accessToken, { obtainedAt: now, expiresAt: got.expiresAt ?? l.estimateExpiry(got.accessToken, now), source: 'chat', lastCheckedAt: now });
       const resumed = await this.install(l, got.accessToken);
       this.log.info({ account: accountId, resumed }, 'new token stored and applied');
+      this.d.onNewToken?.(l);
       return { ok: true as const, session: this.sessionOf(l, this.d.clock.now()), who: got.who, resumed };
     });
   }

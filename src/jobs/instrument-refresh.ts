@@ -32,6 +32,7 @@ export interface InstrumentRefreshDeps {
   tokenOf: (accountId: string) => string | null;
 }
 
-export async function runInstrumentRefresh(d: InstrumentRefreshDeps, clock: Clock): Promise<void> {
-  await refreshInstruments(d.cfg, d.store, d.instruments, clock, d.logger, { force: true, sources: kiteInstrumentSources(d.cfg, d.store, d.tokenOf, d.logger) });
+/** Every master downloaded again (`force`, the daily job), or only the stale or missing ones (after a Kite login). */
+export async function runInstrumentRefresh(d: InstrumentRefreshDeps, clock: Clock, opts: { force: boolean } = { force: true }): Promise<void> {
+  await refreshInstruments(d.cfg, d.store, d.instruments, clock, d.logger, { force: opts.force, sources: kiteInstrumentSources(d.cfg, d.store, d.tokenOf, d.logger) });
 }

@@ -29,13 +29,14 @@ export function cronAt(hhmm: string, days = WEEKDAYS): string {
 
 export interface JobDef {
   name: string;
-  cron: string;
+  /** null: run on demand only (`run(name)`), never on a schedule. */
+  cron: string | null;
   run: () => Promise<unknown>;
 }
 
 export interface JobInfo {
   name: string;
-  cron: string;
+  cron: string | null;
   nextRun: Date | null;
   running: boolean;
 }
@@ -62,6 +63,8 @@ export function jobDefs(d: JobDeps): JobDef[] {
     { name: 'token-renewal', cron: '7 * * * *', run: () => runTokenRenewal(token, clock) },
     { name: 'instruments', cron: cronAt(INSTRUMENTS_AT), run: () => runInstrumentRefresh({ cfg, store: d.store, instruments: d.instruments, logger: log, tokenOf }, clock) },
     { name: 'daily-summary', cron: cronAt(cfg.jobs.dailySummaryAt), run: () => runDailySummary({ store: d.store, events: d.events, followerIds: cfg.followers.map((f) => f.id) }, clock) },
+    // After a Kite login: the masters that are stale or missing (Kite's needs a session to download).
+    { name: 'instruments-after-login', cron: null, run: () => runInstrumentRefresh({ cfg, store: d.store, instruments: d.instruments, logger: log, tokenOf }, clock, { force: false }) },
   ];
 }
 
@@ -82,6 +85,7 @@ export class Scheduler {
   start(opts: { schedule: boolean } = { schedule: true }): void {
     if (!opts.schedule) return;
     for (const def of this.defs) {
+      if (def.cron === null) continue;
       const task = cron.schedule(def.cron, () => this.run(def.name), { name: def.name, timezone: TIMEZONE, noOverlap: true, unref: true });
       task.on('execution:missed', (c) => this.log.warn({ job: def.name, at: c.date }, 'scheduled run missed'));
       task.on('execution:overlap', () => this.log.warn({ job: def.name }, 'previous run still busy; this run skipped'));

@@ -1,13 +1,18 @@
 /** Runtime settings that survive a restart (pause state, ratios set from the chat). */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { settings } from './schema.js';
 
 export class SettingsRepo {
-  constructor(private readonly db: Db) {}
+  /** Prepared once: the notifier reads settings for every alert. */
+  private readonly getStmt;
+
+  constructor(private readonly db: Db) {
+    this.getStmt = db.select().from(settings).where(eq(settings.key, sql.placeholder('key'))).prepare();
+  }
 
   get<T>(key: string): T | undefined {
-    const row = this.db.select().from(settings).where(eq(settings.key, key)).get();
+    const row = this.getStmt.get({ key });
     return row ? (row.value as T) : undefined;
   }
 

@@ -185,3 +185,62 @@ describe('Kite: the morning login from the chat', () => {
     expect(log).toContain('new token stored and applied');
   });
 });
+
+describe('Kite: a cold morning — no account has a token, so not even the instrument master could load', () => {
+  let kite: FakeKite;
+  let tg: FakeTelegram;
+  let app: App & { logLines: string[] };
+  const L = { apiKey: 'coldleader01', apiSecret: 'coldleadersecret', userId: 'AB2001' };
+  const F = { apiKey: 'coldfollow01', apiSecret: 'coldfollowsecret', userId: 'AB2002' };
+
+  beforeAll(async () => {
+    kite = await startFakeKite();
+    tg = await startFakeTelegram({ token: TEST_BOT_TOKEN });
+    kite.addAccount(L);
+    kite.addAccount(F);
+    app = await startTestApp(
+      {
+        TRADING_MODE: 'live',
+        TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
+        TELEGRAM_API_ROOT: tg.apiRoot,
+        TELEGRAM_ADMIN_IDS: String(ADMIN),
+        LEADER_BROKER: 'kite',
+        LEADER_API_KEY: L.apiKey,
+        LEADER_API_SECRET: L.apiSecret,
+        FOLLOWERS: 'k1',
+        FOLLOWER_K1_BROKER: 'kite',
+        FOLLOWER_K1_API_KEY: F.apiKey,
+        FOLLOWER_K1_API_SECRET: F.apiSecret,
+        KITE_API_URL: kite.apiUrl,
+        KITE_WS_URL: kite.wsUrl,
+      },
+      // 07:50 IST: a token from this login lives until 06:00 tomorrow.
+      { clock: new ManualClock(MONDAY_0800 - 10 * MIN) },
+    );
+    await app.jobs.idle();
+    await tg.waitFor((c) => c.method === 'getUpdates');
+  });
+
+  afterAll(async () => {
+    await app.stop();
+    await Promise.all([kite.close(), tg.close()]);
+  });
+
+  it('both logins from the chat: the leader is back, the Kite master loads after its login, and k1 copies', async () => {
+    const nag = await tg.waitForMessage(ADMIN, /Broker login needed/);
+    expect(nag.text).toMatch(/leader<\/b> \(Kite\): no token yet[\s\S]*k1<\/b> \(Kite\): no token yet/);
+    await tg.waitForMessage(ADMIN, /leader<\/b>: broker session expired/);
+    expect(app.store.instruments.lastUpdated('kite')).toBeNull();
+
+    tg.sendText(ADMIN, `/token leader ${kite.issueRequestToken(L.apiKey)}`);
+    await tg.waitForMessage(ADMIN, /leader<\/b> is back/);
+    await app.jobs.idle(); // instruments-after-login
+    expect(app.store.instruments.lastUpdated('kite')).not.toBeNull();
+
+    tg.sendText(ADMIN, `/token k1 https://example.com/?request_token=${kite.issueRequestToken(F.apiKey)}&action=login&status=success`);
+    await tg.waitForMessage(ADMIN, /k1<\/b> is back/);
+    const id = kite.placeAsUser(L.apiKey, { tradingsymbol: NIFTY.kite!.tradingsymbol, exchange: 'NFO', transaction_type: 'BUY', order_type: 'LIMIT', quantity: 75, product: 'NRML', price: 99 });
+    await tg.waitForMessage(ADMIN, new RegExp(`k1</b> BUY 1 lot \\(75\\) .* placed .* leader ${id}`), 10_000);
+    expect(app.sessions.problems()).toEqual([]);
+  });
+});
