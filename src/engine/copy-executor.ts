@@ -13,6 +13,7 @@ import type { CopyRow, Store } from '../store/index.js';
 import type { EngineEvents } from './events.js';
 import type { FollowerRuntime } from './follower.js';
 import { copyStateOf, movesForward } from './copy-state.js';
+import { ClaimBatcher } from './claims.js';
 
 export interface ExecutorOptions {
   /** Waits before each look-up of an order whose placement outcome is unknown. */
@@ -36,7 +37,11 @@ export class CopyExecutor {
     /** Describes how a follower now differs from the leader, for failure alerts. */
     private readonly consequence: (copy: CopyRow) => string,
     private readonly opts: ExecutorOptions = DEFAULT_EXECUTOR_OPTIONS,
-  ) {}
+  ) {
+    this.claims = new ClaimBatcher(store, () => clock.now());
+  }
+
+  private readonly claims: ClaimBatcher;
 
   private follower(id: string): FollowerRuntime | undefined {
     return this.followers.get(id);
@@ -89,7 +94,7 @@ export class CopyExecutor {
   }
 
   private async doPlace(f: FollowerRuntime, copyId: number, t0: number | null): Promise<void> {
-    if (!this.store.copies.transition(copyId, 'planned', 'placing', this.clock.now())) return;
+    if (!(await this.claims.claim(copyId))) return;
     const copy = this.store.copies.get(copyId);
     if (!copy) return;
     await this.send(f, copy, t0);

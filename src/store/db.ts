@@ -28,7 +28,8 @@ export function openDatabase(path: string, migrationsDir = MIGRATIONS_DIR): Open
   }
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
+  // NORMAL: commits survive a process crash; the claims that guard broker calls sync with FULL (Store.durably).
+  sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });

@@ -48,6 +48,20 @@ export class Store {
     return out;
   }
 
+  /**
+   * Run `fn` in one transaction whose commit is synced to disk (synchronous=FULL) before this
+   * returns: for the writes that must survive a power cut, like the claim before a broker call.
+   */
+  durably<T>(fn: () => T): T {
+    const sqlite = this.opened.sqlite;
+    sqlite.pragma('synchronous = FULL');
+    try {
+      return this.tx(fn);
+    } finally {
+      sqlite.pragma('synchronous = NORMAL');
+    }
+  }
+
   upsertAccount(id: string, role: 'leader' | 'follower', broker: string, at: number): void {
     this.opened.db
       .insert(accounts)

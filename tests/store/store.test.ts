@@ -4,6 +4,7 @@ import { Store } from '../../src/store/index.js';
 import { RuntimeSettings } from '../../src/engine/runtime-settings.js';
 import { ManualClock } from '../../src/infra/clock.js';
 import { tempDbPath } from '../e2e/harness.js';
+import { ClaimBatcher } from '../../src/engine/claims.js';
 
 describe('store', () => {
   it('applies the migrations to an empty file, in WAL mode, created 0600', () => {
@@ -56,6 +57,28 @@ describe('store', () => {
     // The same intent inserted again (a replayed event) is not a second copy.
     expect(store.copies.insert([{ ...copy!, id: undefined, state: 'planned' } as never])).toEqual([]);
     expect(store.copies.forLeaderOrder('L1')).toHaveLength(1);
+    store.close();
+  });
+
+  it('claims made in one turn share one durable commit, and only one caller wins each copy', async () => {
+    const store = Store.open(tempDbPath());
+    const base = {
+      leaderOrderId: 'L2', followerId: 'f1', kind: 'entry' as const, state: 'planned' as const,
+      segment: 'NSE_EQ' as const, securityId: '2885', symbol: 'RELIANCE', side: 'BUY' as const, orderType: 'MARKET' as const,
+      product: 'CNC' as const, validity: 'DAY' as const, amo: false, lotSize: 1, plannedQty: 1, lots: 1, eventAt: 1, createdAt: 1, updatedAt: 1,
+    };
+    const rows = store.copies.insert([0, 1, 2].map((leg) => ({ ...base, leg, tag: `tdmclaim00000000000${leg}` })));
+    const syncModes: number[] = [];
+    const durably = store.durably.bind(store);
+    store.durably = <T>(fn: () => T): T => durably(() => {
+      syncModes.push(0);
+      return fn();
+    });
+    const claims = new ClaimBatcher(store, () => 5);
+    const results = await Promise.all([...rows.map((r) => claims.claim(r.id)), claims.claim(rows[0]!.id)]);
+    expect(results).toEqual([true, true, true, false]);
+    expect(syncModes).toHaveLength(1); // one transaction for the whole turn
+    expect(store.copies.inStates(['placing'])).toHaveLength(3);
     store.close();
   });
 });
