@@ -102,7 +102,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     clock,
     logger: log,
     events: notifier,
-    approval: { thresholdInr: cfg.approval.thresholdInr, timeoutMs: cfg.approval.timeoutSeconds * 1000 },
+    approval: { thresholdInr: cfg.approval.thresholdInr, lotsAbove: cfg.approval.lotsAbove, timeoutMs: cfg.approval.timeoutSeconds * 1000 },
     ...o.engine,
     executor: { lookupDelaysMs: cfg.unknownOutcomeLookupsMs, ...o.engine?.executor },
   });

@@ -58,7 +58,7 @@ export interface Config {
   followers: FollowerConfig[];
   /** True when nothing was configured and the built-in demo runs. */
   demo: boolean;
-  approval: { thresholdInr: number | null; timeoutSeconds: number };
+  approval: { thresholdInr: number | null; lotsAbove: number | null; timeoutSeconds: number };
   /** Key sealing the stored tokens (64 hex or base64 of 32 bytes); null = the key file beside the database. */
   tokenEncryptionKey: string | null;
   /** Scheduled jobs, `HH:MM` IST. */
@@ -236,6 +236,7 @@ export function parseConfig(env: Env): Config {
     demo,
     approval: {
       thresholdInr: optional(env, 'APPROVAL_THRESHOLD_INR', positiveNumber, 'a rupee amount greater than 0'),
+      lotsAbove: optional(env, 'APPROVAL_LOTS_ABOVE', z.coerce.number().int().positive(), 'a whole number of lots ≥ 1'),
       timeoutSeconds: read(env, 'APPROVAL_TIMEOUT_SECONDS', z.coerce.number().int().min(1).max(3600), 'a whole number of seconds from 1 to 3600', 60),
     },
     brokerTimeoutMs: read(env, 'BROKER_TIMEOUT_MS', z.coerce.number().int().min(100).max(60_000), 'a whole number of milliseconds from 100 to 60000', 5000),

@@ -24,7 +24,8 @@ export function approvalText(a: ApprovalRow, copies: CopyRow[], leaderOrder: str
   for (const c of copies) {
     const value = c.notional != null ? `≈ ${formatInr(c.notional, true)}` : 'value unknown (no price)';
     const over = a.threshold != null && (c.notional == null || c.notional > a.threshold) ? ` ⚠ above ${formatInr(a.threshold, true)}` : '';
-    lines.push(`${escapeHtml(c.followerId)} ×${formatNum(c.ratio ?? 1)} → ${formatQty(c.plannedQty, c.lotSize)} ${escapeHtml(c.symbol)} · ${value}${over}`);
+    const note = c.reason ? ` · ${escapeHtml(c.reason)}` : '';
+    lines.push(`${escapeHtml(c.followerId)} ×${formatNum(c.ratio ?? 1)} → ${formatQty(c.plannedQty, c.lotSize)} ${escapeHtml(c.symbol)} · ${value}${over}${note}`);
   }
   lines.push('No answer means not copied.');
   return lines.join('\n');

@@ -7,7 +7,7 @@ import { Bot, GrammyError, HttpError } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { scrubber, type Logger } from '../infra/logger.js';
 import { authMiddleware, roleOf, type BotContext, type Roles } from './auth.js';
-import { COMMANDS, type CommandDeps } from './commands.js';
+import { COMMANDS, tokenStates, type CommandDeps } from './commands.js';
 import { registerTradingCallbacks } from './trading-commands.js';
 import { escapeHtml } from './format.js';
 import { statusKeyboard, statusText } from './views.js';
@@ -73,7 +73,7 @@ export function createBot(o: BotOptions): Bot<BotContext> {
     const v = o.deps.control.status();
     const now = clock.now();
     await ctx
-      .editMessageText(`${statusText(v, now, o.deps.control.pnlToday())}\n<i>Updated ${istTime(now)} IST</i>`, { parse_mode: 'HTML', reply_markup: statusKeyboard(v) })
+      .editMessageText(`${statusText(v, now, o.deps.control.pnlToday(), tokenStates(o.deps))}\n<i>Updated ${istTime(now)} IST</i>`, { parse_mode: 'HTML', reply_markup: statusKeyboard(v) })
       .catch((e: unknown) => {
         if (!(e instanceof GrammyError && e.description.includes('not modified'))) throw e;
       });

@@ -43,6 +43,11 @@ export interface CommandSpec {
 
 const reply = replyHtml;
 
+/** Token state per live account for /status: OK, EXPIRING (dies before the close), EXPIRED, MISSING. */
+export function tokenStates(d: CommandDeps): Map<string, string> {
+  return new Map((d.sessions?.status() ?? []).map((s) => [s.accountId, s.state.toUpperCase()]));
+}
+
 /** Parse `[id|all]`; a reply explaining the choices when it is neither. */
 function parseTarget(arg: string | undefined, d: CommandDeps): Target | { error: string } {
   if (!arg || arg.toLowerCase() === 'all') return { kind: 'all' };
@@ -61,7 +66,7 @@ export const COMMANDS: CommandSpec[] = [
     role: 'viewer',
     async run(ctx, _args, d) {
       const v = d.control.status();
-      await reply(ctx, statusText(v, d.clock.now(), d.control.pnlToday()), { reply_markup: statusKeyboard(v) });
+      await reply(ctx, statusText(v, d.clock.now(), d.control.pnlToday(), tokenStates(d)), { reply_markup: statusKeyboard(v) });
     },
   },
   {

@@ -12,7 +12,7 @@ export function describeCopy(c: CopyRow): string {
   return `${c.side}${qty} ${escapeHtml(c.symbol)} ${price}`;
 }
 
-export function statusText(v: StatusView, now: number, pnlToday: Map<string, number> = new Map()): string {
+export function statusText(v: StatusView, now: number, pnlToday: Map<string, number> = new Map(), tokens: Map<string, string> = new Map()): string {
   const mode = v.mode === 'live' ? '🔴 LIVE' : `📝 PAPER${v.demo ? ' (demo)' : ''}`;
   const engine = v.halted
     ? `🛑 HALTED by ${v.halted.by ?? 'system'} at ${istTime(v.halted.at)} IST — nothing is copied, exits included`
@@ -23,7 +23,7 @@ export function statusText(v: StatusView, now: number, pnlToday: Map<string, num
   const rows = v.followers.map((f) => [
     f.id.slice(0, 10),
     f.broker,
-    f.sessionOk ? 'OK' : 'EXPIRED',
+    !f.sessionOk ? 'EXPIRED' : (tokens.get(f.id) ?? 'OK'),
     `×${formatNum(f.ratio)}${f.paused ? '⏸' : ''}`,
     String(f.openPositions),
     `${f.placedToday}/${f.skippedToday}/${f.failedToday}`,
@@ -32,7 +32,7 @@ export function statusText(v: StatusView, now: number, pnlToday: Map<string, num
   const lines = [
     `<b>tandem</b> · ${mode} · ${istTime(now)} IST`,
     `Engine: ${engine}`,
-    `Leader: ${escapeHtml(v.leaderBroker)} · ${v.leaderStream} · ${lastEvent}`,
+    `Leader: ${escapeHtml(v.leaderBroker)} · ${v.leaderStream} · ${lastEvent}${tokens.has('leader') ? ` · token ${tokens.get('leader')}` : ''}`,
     `Approvals pending: ${v.pendingApprovals}`,
     `<pre>${escapeHtml(table(['ID', 'BROKER', 'TOKEN', 'RATIO', 'POS', 'OK/SKIP/FAIL', 'P&L'], rows))}</pre>`,
   ];

@@ -45,7 +45,7 @@ export interface EngineDeps {
   staleAfterMs?: number;
   executor?: Partial<ExecutorOptions>;
   /** Entries whose notional exceeds the threshold wait for a tap; null = none wait. */
-  approval?: { thresholdInr: number | null; timeoutMs: number };
+  approval?: { thresholdInr: number | null; lotsAbove?: number | null; timeoutMs: number };
 }
 
 type Source = 'stream' | 'reconcile' | 'sim';
@@ -306,8 +306,11 @@ export class ReplicationEngine {
         }
         const notional = size.notional ?? (refPrice ? size.quantity * refPrice : null);
         const threshold = this.d.approval?.thresholdInr ?? null;
+        const lotsAbove = this.d.approval?.lotsAbove ?? null;
         // Fail closed: an entry whose value cannot be known waits for approval too. Exits never wait.
-        const wait = kind === 'entry' && threshold !== null && (notional === null || notional > threshold);
+        const overValue = threshold !== null && (notional === null || notional > threshold);
+        const overLots = lotsAbove !== null && size.lots > lotsAbove;
+        const wait = kind === 'entry' && (overValue || overLots);
         const slices = sliceQty(size.quantity, lotSize, inst ? freezeQty(inst) : null);
         slices.forEach((q, i) => {
           const sliceLeg = legOf(leg, i);
@@ -320,7 +323,10 @@ export class ReplicationEngine {
             lots: q / lotSize,
             notional: notional === null ? null : (notional * q) / size.quantity,
             ratio: effectiveRatio(policy),
-            reason: slices.length > 1 ? `slice ${i + 1} of ${slices.length} (freeze limit)${size.note ? `; ${size.note}` : ''}` : size.note,
+            reason:
+              [slices.length > 1 ? `slice ${i + 1} of ${slices.length} (freeze limit)` : null, size.note, wait && overLots ? `⚠ ${size.lots} lots, above the ${lotsAbove}-lot approval limit` : null]
+                .filter(Boolean)
+                .join('; ') || null,
           });
         });
       }

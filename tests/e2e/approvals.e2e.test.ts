@@ -124,6 +124,29 @@ describe('approvals for large orders', () => {
   });
 });
 
+describe('approval by lots', () => {
+  it('an entry above APPROVAL_LOTS_ABOVE waits even when its value is small; exits never wait', async () => {
+    const tg = await startFakeTelegram({ token: TEST_BOT_TOKEN });
+    const app = await startTestApp({ TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN, TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_ADMIN_IDS: String(ADMIN), APPROVAL_LOTS_ABOVE: '5' });
+    try {
+      const sim = app.leader as SimLeader;
+      const id = sim.place({ instrument: NIFTY!, side: 'BUY', lots: 6, orderType: 'LIMIT', price: 1 });
+      const msg = await tg.waitForMessage(ADMIN, new RegExp(`APPROVAL NEEDED[\\s\\S]*leader ${id}`));
+      expect(msg.text).toContain('above the 5-lot approval limit');
+      tg.click(ADMIN, msg, tg.buttonData(msg, 'Approve'));
+      await tg.waitForMessage(ADMIN, new RegExp(`placed .* leader ${id}`));
+      sim.fill(id, 1);
+      await tg.waitForMessage(ADMIN, /filled BUY 6 lots/);
+      const exit = sim.place({ instrument: NIFTY!, side: 'SELL', lots: 6 });
+      await tg.waitForMessage(ADMIN, new RegExp(`SELL 6 lots .* placed .* leader ${exit}`));
+      expect(app.store.approvals.pendingFor(exit)).toEqual([]);
+    } finally {
+      await app.stop();
+      await tg.close();
+    }
+  });
+});
+
 describe('approval expiry', () => {
   it('expires on a server-side timer: nothing placed, and a new message says so', async () => {
     const tg = await startFakeTelegram({ token: TEST_BOT_TOKEN });
