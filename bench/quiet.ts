@@ -1,0 +1,25 @@
+/** A logger and a console output that discard everything (the bench must not measure a terminal). */
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../src/infra/logger.js';
+
+export function discard(): Writable {
+  return new Writable({
+    write(_chunk, _enc, cb) {
+      cb();
+    },
+  });
+}
+
+/** Level 'warn' into a sink that only counts lines and keeps the first few (to report anomalies). */
+export function quietLogger(): { logger: Logger; lines: () => number; sample: () => string[] } {
+  let n = 0;
+  const first: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      n += 1;
+      if (first.length < 5) first.push(String(chunk).slice(0, 300));
+      cb();
+    },
+  });
+  return { logger: createLogger({ level: 'warn', pretty: false, destination: sink }), lines: () => n, sample: () => [...first] };
+}
