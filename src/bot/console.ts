@@ -74,6 +74,8 @@ export class ConsoleChat {
       case 'sendMessage': {
         const msg: ShownMessage = { message_id: this.nextMessageId++, text: String(p.text ?? ''), buttons: buttonsOf(p.reply_markup) };
         this.shown.set(msg.message_id, msg);
+        // Only recent messages can still be edited or pressed; keep the map small.
+        if (this.shown.size > 200) this.shown.delete(this.shown.keys().next().value!);
         if (msg.buttons.length) this.lastWithButtons = msg;
         this.print('🤖 tandem', msg.text, msg.buttons);
         return { message_id: msg.message_id, date: Math.floor(Date.now() / 1000), chat, text: msg.text };

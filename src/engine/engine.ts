@@ -111,7 +111,7 @@ export class ReplicationEngine {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    const { leader, store } = this.d;
+    const { leader } = this.d;
     // Followers first: their streams must be up before anything is placed. All at once: a Dhan
     // stream counts as up ~1 s after its login, so one after the other took N seconds.
     for (const f of this.followers.values()) {
@@ -139,7 +139,6 @@ export class ReplicationEngine {
     this.timers.push(setInterval(() => void this.refreshFunds(), 5 * 60_000));
     for (const t of this.timers) t.unref();
     this.log.info({ followers: [...this.followers.keys()], leader: leader.kind }, 'engine started');
-    void store;
   }
 
   /** Stop taking events, let in-flight follower calls finish (bounded), close the streams. */
