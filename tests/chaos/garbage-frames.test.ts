@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { startFakeKite, type FakeKite } from '../fakes/kite.js';
 import { testInstrument } from '../fakes/instruments.js';
 import type { App } from '../../src/app.js';
-import { startTestApp } from '../e2e/harness.js';
+import { kiteAccountEnv, startTestApp } from '../e2e/harness.js';
 import { until } from './world.js';
 
 const NIFTY = testInstrument('NIFTY_26000_CE');
@@ -25,15 +25,9 @@ describe('chaos: garbage in the leader stream', () => {
     app = await startTestApp(
       {
         TRADING_MODE: 'live',
-        LEADER_BROKER: 'kite',
-        LEADER_API_KEY: L.apiKey,
-        LEADER_API_SECRET: L.apiSecret,
-        LEADER_ACCESS_TOKEN: lt,
+        ...kiteAccountEnv('LEADER_', L, lt),
         FOLLOWERS: 'k1',
-        FOLLOWER_K1_BROKER: 'kite',
-        FOLLOWER_K1_API_KEY: F.apiKey,
-        FOLLOWER_K1_API_SECRET: F.apiSecret,
-        FOLLOWER_K1_ACCESS_TOKEN: ft,
+        ...kiteAccountEnv('FOLLOWER_K1_', F, ft),
         KITE_API_URL: kite.apiUrl,
         KITE_WS_URL: kite.wsUrl,
       },

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram.js';
 import type { App } from '../../src/app.js';
-import { TEST_BOT_TOKEN, startTestApp } from './harness.js';
+import { TEST_BOT_TOKEN, dhanAccountEnv, startTestApp } from './harness.js';
 
 const ADMIN = 111;
 const LEADER = '1100000001';
@@ -31,13 +31,9 @@ describe('Dhan leader → Dhan follower, end to end', () => {
       TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
       TELEGRAM_API_ROOT: tg.apiRoot,
       TELEGRAM_ADMIN_IDS: String(ADMIN),
-      LEADER_BROKER: 'dhan',
-      LEADER_CLIENT_ID: LEADER,
-      LEADER_ACCESS_TOKEN: leaderToken,
+      ...dhanAccountEnv('LEADER_', LEADER, leaderToken),
       FOLLOWERS: 'f1',
-      FOLLOWER_F1_BROKER: 'dhan',
-      FOLLOWER_F1_CLIENT_ID: FOLLOWER,
-      FOLLOWER_F1_ACCESS_TOKEN: followerToken,
+      ...dhanAccountEnv('FOLLOWER_F1_', FOLLOWER, followerToken),
       FOLLOWER_F1_RATIO: '0.5',
       DHAN_API_URL: dhan.apiUrl,
       DHAN_ORDER_WS_URL: dhan.wsUrl,

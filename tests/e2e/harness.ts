@@ -32,3 +32,22 @@ export async function startTestApp(env: Record<string, string>, opts: Partial<Ap
   const app = await startApp(cfg, { logger, pollTimeoutSeconds: 1, consoleInput: null, jobs: { schedule: false }, ...opts });
   return Object.assign(app, { logLines: lines });
 }
+
+/** The env of one Kite account: `prefix` is `LEADER_` or `FOLLOWER_<ID>_` (adds the broker key for followers). */
+export function kiteAccountEnv(prefix: string, a: { apiKey: string; apiSecret: string }, accessToken?: string): Record<string, string> {
+  return {
+    ...(prefix === 'LEADER_' ? { LEADER_BROKER: 'kite' } : { [`${prefix}BROKER`]: 'kite' }),
+    [`${prefix}API_KEY`]: a.apiKey,
+    [`${prefix}API_SECRET`]: a.apiSecret,
+    ...(accessToken ? { [`${prefix}ACCESS_TOKEN`]: accessToken } : {}),
+  };
+}
+
+/** The env of one Dhan account: `prefix` is `LEADER_` or `FOLLOWER_<ID>_`. */
+export function dhanAccountEnv(prefix: string, clientId: string, accessToken: string): Record<string, string> {
+  return {
+    ...(prefix === 'LEADER_' ? { LEADER_BROKER: 'dhan' } : { [`${prefix}BROKER`]: 'dhan' }),
+    [`${prefix}CLIENT_ID`]: clientId,
+    [`${prefix}ACCESS_TOKEN`]: accessToken,
+  };
+}

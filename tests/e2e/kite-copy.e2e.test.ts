@@ -9,7 +9,7 @@ import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram.js';
 import { testInstrument } from '../fakes/instruments.js';
 import type { App } from '../../src/app.js';
-import { TEST_BOT_TOKEN, startTestApp } from './harness.js';
+import { TEST_BOT_TOKEN, dhanAccountEnv, kiteAccountEnv, startTestApp } from './harness.js';
 import { until } from '../chaos/world.js';
 
 const ADMIN = 111;
@@ -33,15 +33,9 @@ describe('Kite leader → Kite follower: place, modify, cancel mirrored', () => 
       TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
       TELEGRAM_API_ROOT: tg.apiRoot,
       TELEGRAM_ADMIN_IDS: String(ADMIN),
-      LEADER_BROKER: 'kite',
-      LEADER_API_KEY: L.apiKey,
-      LEADER_API_SECRET: L.apiSecret,
-      LEADER_ACCESS_TOKEN: lt,
+      ...kiteAccountEnv('LEADER_', L, lt),
       FOLLOWERS: 'k1',
-      FOLLOWER_K1_BROKER: 'kite',
-      FOLLOWER_K1_API_KEY: F.apiKey,
-      FOLLOWER_K1_API_SECRET: F.apiSecret,
-      FOLLOWER_K1_ACCESS_TOKEN: ft,
+      ...kiteAccountEnv('FOLLOWER_K1_', F, ft),
       KITE_API_URL: kite.apiUrl,
       KITE_WS_URL: kite.wsUrl,
     });
@@ -90,14 +84,9 @@ describe('Dhan leader → Kite follower (across brokers)', () => {
       TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
       TELEGRAM_API_ROOT: tg.apiRoot,
       TELEGRAM_ADMIN_IDS: String(ADMIN),
-      LEADER_BROKER: 'dhan',
-      LEADER_CLIENT_ID: LEADER,
-      LEADER_ACCESS_TOKEN: dhan.addAccount(LEADER),
+      ...dhanAccountEnv('LEADER_', LEADER, dhan.addAccount(LEADER)),
       FOLLOWERS: 'k1',
-      FOLLOWER_K1_BROKER: 'kite',
-      FOLLOWER_K1_API_KEY: F.apiKey,
-      FOLLOWER_K1_API_SECRET: F.apiSecret,
-      FOLLOWER_K1_ACCESS_TOKEN: ft,
+      ...kiteAccountEnv('FOLLOWER_K1_', F, ft),
       FOLLOWER_K1_RATIO: '0.5',
       DHAN_API_URL: dhan.apiUrl,
       DHAN_ORDER_WS_URL: dhan.wsUrl,
