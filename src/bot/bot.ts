@@ -7,7 +7,8 @@ import { Bot, GrammyError, HttpError } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { scrubber, type Logger } from '../infra/logger.js';
 import { authMiddleware, roleOf, type BotContext, type Roles } from './auth.js';
-import { COMMANDS, tokenStates, type CommandDeps } from './commands.js';
+import { COMMANDS, ratioChanged, tokenStates, type CommandDeps } from './commands.js';
+import { RATIO_MAX } from '../config.js';
 import { registerTradingCallbacks } from './trading-commands.js';
 import { escapeHtml } from './format.js';
 import { statusKeyboard, statusText } from './views.js';
@@ -115,6 +116,26 @@ export function createBot(o: BotOptions): Bot<BotContext> {
       await ctx.editMessageText('Still halted.').catch(() => {});
       audit(ctx, 'button halt-resume', ctx.match[1] ?? '', 'stayed halted');
     }
+  });
+
+  bot.callbackQuery(/^rt:([a-z0-9_-]+):([0-9.]+)$/, async (ctx) => {
+    const [, id = '', raw = ''] = ctx.match;
+    if (ctx.role !== 'admin') {
+      await ctx.answerCallbackQuery({ text: 'Changing a ratio needs the admin role.', show_alert: true });
+      audit(ctx, 'button ratio', `${id} ${raw}`, 'denied: viewer');
+      return;
+    }
+    const x = Number(raw);
+    if (id === '-' || !o.deps.control.hasFollower(id) || !(x > 0 && x <= RATIO_MAX)) {
+      await ctx.answerCallbackQuery({ text: 'Not changed.' });
+      await ctx.editMessageText('Ratio not changed.').catch(() => {});
+      audit(ctx, 'button ratio', `${id} ${raw}`, 'cancelled');
+      return;
+    }
+    await ctx.answerCallbackQuery();
+    const r = o.deps.control.setRatio(id, x, ctx.from.id);
+    await ctx.editMessageText(ratioChanged(id, r), { parse_mode: 'HTML' }).catch(() => {});
+    audit(ctx, 'button ratio', `${id} ${raw}`, `${r.old}->${r.next}`);
   });
 
   registerTradingCallbacks(bot, o.deps, audit);

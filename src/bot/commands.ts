@@ -43,6 +43,11 @@ export interface CommandSpec {
 
 const reply = replyHtml;
 
+/** The reply once a ratio is set. */
+export function ratioChanged(id: string, r: { old: number; next: number }): string {
+  return `Ratio for <b>${escapeHtml(id)}</b>: ×${formatNum(r.old)} → ×${formatNum(r.next)}.\n${ratioExample(r.old, r.next)}\nApplies from the next leader order; open positions are not resized.`;
+}
+
 /** Token state per live account for /status: OK, EXPIRING (dies before the close), EXPIRED, MISSING. */
 export function tokenStates(d: CommandDeps): Map<string, string> {
   return new Map((d.sessions?.status() ?? []).map((s) => [s.accountId, s.state.toUpperCase()]));
@@ -139,12 +144,18 @@ export const COMMANDS: CommandSpec[] = [
       if (!/^\d*\.?\d+$/.test(raw) || !(x > 0 && x <= RATIO_MAX)) {
         return reply(ctx, `“${escapeHtml(raw)}” is not a valid ratio: send a number greater than 0 and at most ${RATIO_MAX}, e.g. /ratio ${escapeHtml(id)} 0.5`);
       }
-      const { old, next } = d.control.setRatio(id, x, ctx.from?.id ?? null);
-      await reply(
-        ctx,
-        `Ratio for <b>${escapeHtml(id)}</b>: ×${formatNum(old)} → ×${formatNum(next)}.\n${ratioExample(old, next)}\nApplies from the next leader order; open positions are not resized.`,
-      );
-      return `${id} ${old}->${next}`;
+      const current = d.control.ratioOf(id);
+      if (x > 2 * current) {
+        // More than doubling the risk: say what it means and ask first.
+        await reply(
+          ctx,
+          `⚠️ Ratio for <b>${escapeHtml(id)}</b>: ×${formatNum(current)} → ×${formatNum(x)} more than doubles its size.\n${ratioExample(current, x)}\nApply it?`,
+          { reply_markup: new InlineKeyboard().text(`Yes, set ×${formatNum(x)}`, `rt:${id}:${x}`).text('Cancel', 'rt:-:0') },
+        );
+        return `${id} ${current}->${x}: confirmation asked`;
+      }
+      await reply(ctx, ratioChanged(id, d.control.setRatio(id, x, ctx.from?.id ?? null)));
+      return `${id} ${current}->${x}`;
     },
   },
   {

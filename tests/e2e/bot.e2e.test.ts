@@ -95,6 +95,17 @@ describe('bot end to end over HTTP (paper follower, simulated leader)', () => {
     expect((await paperOrders()).at(-1)?.quantity).toBe(150);
   });
 
+  it('/ratio that more than doubles asks first; the change applies only after the tap', async () => {
+    tg.sendText(ADMIN, '/ratio 2');
+    const ask = await tg.waitForMessage(ADMIN, /more than doubles/);
+    expect(app.control.ratioOf('demo')).toBe(0.5);
+    tg.click(ADMIN, ask, tg.buttonData(ask, 'Yes, set ×2'));
+    await tg.waitForMessage(ADMIN, /Ratio for <b>demo<\/b>: ×0\.5 → ×2\./);
+    expect(app.control.ratioOf('demo')).toBe(2);
+    tg.sendText(ADMIN, '/ratio 0.5');
+    await tg.waitForMessage(ADMIN, /×2 → ×0\.5\./);
+  });
+
   it('/ratio abc and /ratio 11 get a reply saying what is valid, and change nothing', async () => {
     tg.sendText(ADMIN, '/ratio abc');
     const bad = await tg.waitForMessage(ADMIN, /“abc” is not a valid ratio/);
