@@ -56,7 +56,7 @@ describe('parseConfig: defaults and the demo', () => {
     expect(cfg.logLevel).toBe('info');
     expect(cfg.databasePath).toBe('./data/tandem.db');
     expect(cfg.telegram).toEqual({ botToken: null, apiRoot: 'https://api.telegram.org', adminIds: [], viewerIds: [] });
-    expect(cfg.approval).toEqual({ thresholdInr: null, timeoutSeconds: 60 });
+    expect(cfg.approval).toEqual({ thresholdInr: null, lotsAbove: null, timeoutSeconds: 60 });
     expect(cfg.simIntervalMs).toBe(3000);
     expect(cfg.endpoints).toEqual({
       dhanApiUrl: 'https://api.dhan.co/v2',
@@ -113,6 +113,7 @@ describe('parseConfig: a full live configuration', () => {
       FOLLOWER_BOB_SIZING: 'fixed_lots',
       FOLLOWER_BOB_FIXED_LOTS: '3',
       APPROVAL_THRESHOLD_INR: '100000',
+      APPROVAL_LOTS_ABOVE: '20',
       APPROVAL_TIMEOUT_SECONDS: '90',
       SIM_INTERVAL_MS: '0',
       DHAN_API_URL: 'https://sandbox.dhan.co/v2///',
@@ -148,7 +149,7 @@ describe('parseConfig: a full live configuration', () => {
         ordersPerSecond: 10,
       },
     ]);
-    expect(cfg.approval).toEqual({ thresholdInr: 100000, timeoutSeconds: 90 });
+    expect(cfg.approval).toEqual({ thresholdInr: 100000, lotsAbove: 20, timeoutSeconds: 90 });
     expect(cfg.simIntervalMs).toBe(0);
     expect(cfg.endpoints.dhanApiUrl).toBe('https://sandbox.dhan.co/v2');
     expect(cfg.endpoints.kiteWsUrl).toBe('ws://localhost:9000');
