@@ -61,6 +61,15 @@ export function alertOf(e: EngineEvent, now: number): Alert | null {
     }
     case 'copy_skipped': {
       const c = e.copy;
+      // An exit not copied leaves the follower holding what the leader closed: that is loud.
+      // (Nothing held to exit is not a problem.)
+      if (c.kind === 'exit' && !c.reason?.startsWith('follower holds no position')) {
+        return {
+          priority: PRIORITY.error,
+          kind: 'copy_failed',
+          text: `⚠️ <b>${escapeHtml(c.followerId)}</b> EXIT NOT COPIED: ${c.side} ${escapeHtml(c.symbol)} (leader ${escapeHtml(c.leaderOrderId)}): ${escapeHtml(c.reason ?? 'no reason')}. ${escapeHtml(c.followerId)} still holds the position the leader is closing.`,
+        };
+      }
       return { priority: PRIORITY.fill, kind: 'copy_skipped', text: `⏭ <b>${escapeHtml(c.followerId)}</b> skipped ${c.side} ${escapeHtml(c.symbol)} (leader ${escapeHtml(c.leaderOrderId)}): ${escapeHtml(c.reason ?? 'no reason')}` };
     }
     case 'copy_failed': {

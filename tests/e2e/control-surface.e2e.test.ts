@@ -163,7 +163,7 @@ describe('control surface', () => {
     const before = (await paper().orders()).length;
     const exit = sim.place({ instrument: NIFTY, side: 'SELL', lots: 2 });
     sim.fill(exit, 141);
-    await tg.waitForMessage(ADMIN, new RegExp(`skipped SELL .*leader ${exit}.*halted`));
+    await tg.waitForMessage(ADMIN, new RegExp(`EXIT NOT COPIED: SELL .*leader ${exit}.*halted`));
     expect((await paper().orders()).length).toBe(before);
 
     tg.sendText(ADMIN, '/resume all');
