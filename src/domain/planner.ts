@@ -78,6 +78,16 @@ export function planLeaderUpdate(prev: LeaderOrderSnapshot | null, next: BrokerO
   return actions;
 }
 
+/**
+ * A leader order seen for the first time already filled, long after it filled (the process was
+ * down, or started late in the day): copying it now would buy at today's price what the leader
+ * bought at another. Working orders are never stale: they are still at the exchange.
+ */
+export function isStaleFirstSight(prev: LeaderOrderSnapshot | null, next: BrokerOrder, now: number, maxAgeMs: number): boolean {
+  if (prev !== null || next.status === 'open' || next.filledQty === 0) return false;
+  return next.exchangeTime !== null && now - next.exchangeTime > maxAgeMs;
+}
+
 /** The snapshot to remember after an update, never moving status backwards or fills down. */
 export function nextSnapshot(prev: LeaderOrderSnapshot | null, next: BrokerOrder, mirrored: boolean): LeaderOrderSnapshot {
   const keepPrev = prev !== null && (isTerminal(prev.status) || RANK[next.status] < RANK[prev.status]);

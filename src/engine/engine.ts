@@ -9,7 +9,8 @@
 import type { Broker, StreamState } from '../brokers/port.js';
 import type { BrokerOrder, OrderChange } from '../domain/order.js';
 import { signedQty } from '../domain/order.js';
-import { nextSnapshot, isNews, planLeaderUpdate, type LeaderAction, type LeaderOrderSnapshot } from '../domain/planner.js';
+import { nextSnapshot, isNews, isStaleFirstSight, planLeaderUpdate, type LeaderAction, type LeaderOrderSnapshot } from '../domain/planner.js';
+import { istTime } from '../domain/time.js';
 import { effectiveRatio, floorLots, sizeEntry, sizeExit, splitEntryExit, type SizeResult } from '../domain/sizing.js';
 import { copyTag } from '../domain/tag.js';
 import { freezeQty, legOf, partOf, sliceQty } from '../domain/freeze.js';
@@ -43,6 +44,8 @@ export interface EngineDeps {
   reconcileEveryMs?: number;
   /** Planned copies older than this at start-up are not placed (stale), ms. */
   staleAfterMs?: number;
+  /** A leader order first seen already filled, this long after its fill, is not copied, ms. */
+  staleFillMs?: number;
   executor?: Partial<ExecutorOptions>;
   /** Entries whose notional exceeds the threshold wait for a tap; null = none wait. */
   approval?: { thresholdInr: number | null; lotsAbove?: number | null; timeoutMs: number };
@@ -193,7 +196,11 @@ export class ReplicationEngine {
     const fill = actions.find((a): a is Extract<LeaderAction, { kind: 'fill' }> => a.kind === 'fill');
     const positionBefore = mirror ? this.d.positions.get('leader', u.instrument, u.product) : null;
     let approvalId: string | null = null;
-    const planned = mirror ? this.planCopies(u, positionBefore ?? 0, now, () => (approvalId ??= newApprovalId())) : [];
+    let planned = mirror ? this.planCopies(u, positionBefore ?? 0, now, () => (approvalId ??= newApprovalId())) : [];
+    if (mirror && isStaleFirstSight(prev, u, now, this.d.staleFillMs ?? 120_000)) {
+      const at = u.exchangeTime === null ? '?' : istTime(u.exchangeTime);
+      planned = planned.map((c) => ({ ...c, state: 'skipped' as const, approvalId: null, reason: `filled at ${at} IST but seen only now: not copied at a later price` }));
+    }
     const approval = this.d.approval;
     const needsApproval = approval && planned.some((c) => c.state === 'awaiting_approval');
     const snap = nextSnapshot(prev, u, (prev?.mirrored ?? false) || mirror);

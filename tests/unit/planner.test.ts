@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BrokerOrder } from '../../src/domain/order.js';
-import { isNews, nextSnapshot, planLeaderUpdate, type LeaderAction, type LeaderOrderSnapshot } from '../../src/domain/planner.js';
+import { isNews, isStaleFirstSight, nextSnapshot, planLeaderUpdate, type LeaderAction, type LeaderOrderSnapshot } from '../../src/domain/planner.js';
 
 function order(over: Partial<BrokerOrder> = {}): BrokerOrder {
   return {
@@ -178,6 +178,18 @@ describe('nextSnapshot', () => {
   ])('$name', ({ prev, next, mirrored, expected }) => {
     const { avgPrice: _avg, ...rest } = nextSnapshot(prev, next, mirrored);
     expect(rest).toEqual(expected);
+  });
+
+  it.each([
+    { name: 'first seen filled long ago', prev: null, next: { status: 'filled', filledQty: 100, exchangeTime: 0 }, stale: true },
+    { name: 'first seen filled just now', prev: null, next: { status: 'filled', filledQty: 100, exchangeTime: 290_000 }, stale: false },
+    { name: 'first seen working, however old', prev: null, next: { status: 'open', filledQty: 0, exchangeTime: 0 }, stale: false },
+    { name: 'first seen part-filled long ago', prev: null, next: { status: 'cancelled', filledQty: 50, exchangeTime: 0 }, stale: true },
+    { name: 'seen before', prev: 'known', next: { status: 'filled', filledQty: 100, exchangeTime: 0 }, stale: false },
+    { name: 'no exchange time', prev: null, next: { status: 'filled', filledQty: 100, exchangeTime: null }, stale: false },
+  ] as const)('stale first sight: $name', ({ prev, next, stale }) => {
+    const u = order({ status: next.status, filledQty: next.filledQty, exchangeTime: next.exchangeTime });
+    expect(isStaleFirstSight(prev ? snap() : null, u, 300_000, 120_000)).toBe(stale);
   });
 
   it('keeps the average fill price, and never takes a stale one', () => {
