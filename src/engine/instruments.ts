@@ -1,7 +1,9 @@
 /**
- * Instrument lookups for the hot path: each broker's master is held in memory (loaded from the
- * store in the background) and leader instruments are mapped onto each follower's broker through
- * the exchange token, refusing — never guessing — when the listings disagree.
+ * Instrument lookups for the hot path: a broker's master stays in SQLite (over 200k rows: holding
+ * it all would cost ~80 MB and seconds at start-up); contracts are read by primary key with a
+ * prepared statement and kept in a bounded cache of those recently used. Leader instruments are
+ * mapped onto each follower's broker through the exchange token, refusing — never guessing — when
+ * the listings disagree.
  */
 import type { Instrument } from '../domain/instrument.js';
 import { isDerivative, mappingMismatch } from '../domain/instrument.js';
@@ -12,32 +14,51 @@ import type { Store } from '../store/index.js';
 export type Resolution = { ok: true; instrument: Instrument } | { ok: false; reason: string };
 
 export class InstrumentResolver {
-  private readonly masters = new Map<string, Map<string, Instrument>>();
+  /** Instruments registered in memory (the simulated leader's universe). */
+  private readonly registered = new Map<string, Map<string, Instrument>>();
+  /** Recently used contracts per broker (hits and misses), bounded; the master itself stays in SQLite. */
+  private readonly cache = new Map<string, Instrument | null>();
+  private readonly counts = new Map<string, number>();
+  private static readonly CACHE_MAX = 5000;
 
   constructor(private readonly store: Store | null) {}
 
-  /** (Re)load a broker's master from the store into memory. */
+  /** After a broker's master was (re)loaded into the store: forget cached look-ups, recount. */
   load(broker: string): number {
     if (!this.store) return 0;
-    const m = new Map<string, Instrument>();
-    for (const i of this.store.instruments.all(broker)) m.set(instrumentKey(i), i);
-    this.masters.set(broker, m);
-    return m.size;
+    for (const k of this.cache.keys()) if (k.startsWith(`${broker}|`)) this.cache.delete(k);
+    const n = this.store.instruments.count(broker);
+    this.counts.set(broker, n);
+    return n;
   }
 
   /** Register instruments directly (the simulated leader's universe). */
   register(broker: string, list: Instrument[]): void {
-    const m = this.masters.get(broker) ?? new Map<string, Instrument>();
+    const m = this.registered.get(broker) ?? new Map<string, Instrument>();
     for (const i of list) m.set(instrumentKey(i), i);
-    this.masters.set(broker, m);
+    this.registered.set(broker, m);
   }
 
   size(broker: string): number {
-    return this.masters.get(broker)?.size ?? 0;
+    return this.registered.get(broker)?.size ?? this.counts.get(broker) ?? 0;
   }
 
   lookup(broker: string, ref: Pick<InstrumentRef, 'segment' | 'securityId'>): Instrument | undefined {
-    return this.masters.get(broker)?.get(instrumentKey(ref));
+    const mem = this.registered.get(broker);
+    if (mem) return mem.get(instrumentKey(ref));
+    if (!this.store || !this.counts.get(broker)) return undefined;
+    const key = `${broker}|${instrumentKey(ref)}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) {
+      // Refresh its place: the least recently used entry is the first to go.
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit ?? undefined;
+    }
+    const found = this.store.instruments.get(broker, ref.segment, ref.securityId) ?? null;
+    this.cache.set(key, found);
+    if (this.cache.size > InstrumentResolver.CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    return found ?? undefined;
   }
 
   /** An equity listing nobody loaded: lot 1 is the exchange rule, so it is safe to assume. */

@@ -24,10 +24,18 @@ export function instrumentOfRow(r: InstrumentRow): Instrument {
 }
 
 export class InstrumentRepo {
+  private readonly getStmt;
+
   constructor(
     private readonly db: Db,
     private readonly tx: <T>(fn: () => T) => T,
-  ) {}
+  ) {
+    this.getStmt = db
+      .select()
+      .from(instruments)
+      .where(and(eq(instruments.broker, sql.placeholder('broker')), eq(instruments.segment, sql.placeholder('segment')), eq(instruments.securityId, sql.placeholder('securityId'))))
+      .prepare();
+  }
 
   /**
    * Replace a broker's whole master with `rows`, in batches inside one transaction, so readers
@@ -87,12 +95,9 @@ export class InstrumentRepo {
     });
   }
 
+  /** One contract by its key (a prepared point look-up on the primary key). */
   get(broker: string, segment: Segment, securityId: string): Instrument | undefined {
-    const r = this.db
-      .select()
-      .from(instruments)
-      .where(and(eq(instruments.broker, broker), eq(instruments.segment, segment), eq(instruments.securityId, securityId)))
-      .get();
+    const r = this.getStmt.get({ broker, segment, securityId });
     return r ? instrumentOfRow(r) : undefined;
   }
 
