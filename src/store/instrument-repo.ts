@@ -110,10 +110,6 @@ export class InstrumentRepo {
     return r ? instrumentOfRow(r) : undefined;
   }
 
-  all(broker: string): Instrument[] {
-    return this.db.select().from(instruments).where(eq(instruments.broker, broker)).all().map(instrumentOfRow);
-  }
-
   count(broker: string): number {
     return this.db.select({ n: sql<number>`count(*)` }).from(instruments).where(eq(instruments.broker, broker)).get()?.n ?? 0;
   }
