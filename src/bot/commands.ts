@@ -10,7 +10,7 @@ import { istTime } from '../domain/time.js';
 import type { BotContext, Role } from './auth.js';
 import { escapeHtml, formatNum } from './format.js';
 import { describeCopy, ratioExample, statusKeyboard, statusText } from './views.js';
-import { replyHtml } from './reply.js';
+import { replyHtml, unknownFollower } from './reply.js';
 import type { NotifyPrefs } from './notify-prefs.js';
 import { TRADING_COMMANDS } from './trading-commands.js';
 import { TOKEN_COMMANDS } from './token-commands.js';
@@ -58,8 +58,9 @@ function parseTarget(arg: string | undefined, d: CommandDeps): Target | { error:
   if (!arg || arg.toLowerCase() === 'all') return { kind: 'all' };
   const id = arg.toLowerCase();
   if (d.control.hasFollower(id)) return { kind: 'follower', id };
-  return { error: `Unknown follower “${escapeHtml(arg)}”. Valid: all, ${d.control.followerIds.map(escapeHtml).join(', ')}.` };
+  return { error: unknownFollower(arg, d, true) };
 }
+
 
 const targetName = (t: Target) => (t.kind === 'all' ? 'ALL followers' : t.id);
 
@@ -138,7 +139,7 @@ export const COMMANDS: CommandSpec[] = [
       } else {
         id = args[0]!.toLowerCase();
         raw = args[1]!;
-        if (!d.control.hasFollower(id)) return reply(ctx, `Unknown follower “${escapeHtml(args[0]!)}”. Valid ids: ${ids.map(escapeHtml).join(', ')}.`);
+        if (!d.control.hasFollower(id)) return reply(ctx, unknownFollower(args[0]!, d));
       }
       const x = Number(raw);
       if (!/^\d*\.?\d+$/.test(raw) || !(x > 0 && x <= RATIO_MAX)) {

@@ -10,7 +10,7 @@ import { istDayStart, istTime } from '../domain/time.js';
 import type { BotContext } from './auth.js';
 import type { CommandDeps, CommandSpec } from './commands.js';
 import { escapeHtml, formatAge, formatInr, formatNum, formatQty } from './format.js';
-import { replyHtml, table } from './reply.js';
+import { replyHtml, table, unknownFollower } from './reply.js';
 import { renderLineChart, PALETTE_NAMES } from './chart.js';
 import { describeCopy } from './views.js';
 import { NOTIFY_GROUPS, type NotifyGroup, type NotifyMode } from './notify-prefs.js';
@@ -80,7 +80,7 @@ export const TRADING_COMMANDS: CommandSpec[] = [
     async run(ctx, args, d) {
       const ids = args[0] ? [args[0].toLowerCase()] : d.control.followerIds;
       const bad = ids.find((id) => !d.control.hasFollower(id));
-      if (bad) return replyHtml(ctx, `Unknown follower “${escapeHtml(bad)}”. Valid: ${d.control.followerIds.map(escapeHtml).join(', ')}.`);
+      if (bad) return replyHtml(ctx, unknownFollower(bad, d));
       const parts: string[] = [];
       for (const id of ids) {
         try {
@@ -101,7 +101,7 @@ export const TRADING_COMMANDS: CommandSpec[] = [
     role: 'viewer',
     async run(ctx, args, d) {
       const id = args[0]?.toLowerCase() ?? null;
-      if (id && !d.control.hasFollower(id)) return replyHtml(ctx, `Unknown follower “${escapeHtml(id)}”. Valid: ${d.control.followerIds.map(escapeHtml).join(', ')}.`);
+      if (id && !d.control.hasFollower(id)) return replyHtml(ctx, unknownFollower(id, d));
       const copies = d.control.copiesToday(id);
       if (copies.length === 0) return replyHtml(ctx, 'No copies today.');
       const rows = copies.map((c) => [istTime(c.createdAt).slice(0, 5), c.followerId, c.side, formatQty(c.plannedQty, c.lotSize), c.symbol.slice(0, 18), c.state]);

@@ -46,7 +46,7 @@ describe('control surface', () => {
       ['/pause nobody', /Valid: all, demo/],
       ['/resume nobody', /Valid: all, demo/],
       ['/ratio demo -1', /greater than 0 and at most 10/],
-      ['/ratio nobody 1', /Valid ids: demo/],
+      ['/ratio nobody 1', /Unknown follower “nobody”\. Valid: demo\./],
       ['/flatten', /Usage: \/flatten &lt;id\|all&gt;\. Valid: all, demo/],
       ['/flatten nobody', /Valid: all, demo/],
       ['/positions nobody', /Valid: demo/],
