@@ -84,9 +84,3 @@ export interface Broker {
   /** Close streams and sockets. Idempotent. */
   stop(): Promise<void>;
 }
-
-export function isBrokerError(e: unknown): e is BrokerRejected | BrokerUnavailable | BrokerRateLimited | SessionExpired {
-  return (
-    e instanceof BrokerRejected || e instanceof BrokerUnavailable || e instanceof BrokerRateLimited || e instanceof SessionExpired
-  );
-}

@@ -4,7 +4,7 @@
  * `planned → placing` claim before the call; an unknown outcome is resolved by looking the tag up
  * at the broker, and re-placed (once, same tag) only when the broker shows nothing.
  */
-import type { OrderChange, OrderRequest } from '../domain/order.js';
+import type { OrderChange, OrderRequest, OrderStatus } from '../domain/order.js';
 import type { Logger } from '../infra/logger.js';
 import type { Clock } from '../infra/clock.js';
 import type { PriceBoard } from '../infra/price-board.js';
@@ -116,7 +116,7 @@ export class CopyExecutor {
         return f.broker.placeOrder(req);
       });
       const ackUs = Math.round((performance.now() - tSend) * 1000);
-      this.adopt(copy.id, res.orderId, copyStateOf(res.status === 'transit' ? 'open' : res.status), {
+      this.adopt(copy.id, res.orderId, res.status, {
         requestSentAt: sentAt,
         ackedAt: this.clock.now(),
         brokerLatencyUs: ackUs,
@@ -131,14 +131,16 @@ export class CopyExecutor {
   }
 
   /** Record that the copy's order exists at the broker (never moving its state backwards). */
-  private adopt(copyId: number, orderId: string, state: ReturnType<typeof copyStateOf>, extra: Partial<CopyRow> = {}): void {
+  /**
+   * Record that the copy's order exists at the broker: an order the broker still has in transit is
+   * open as far as the copy goes (it exists). Never moves the copy's state backwards.
+   */
+  private adopt(copyId: number, orderId: string, status: OrderStatus, extra: Partial<CopyRow> = {}): void {
     const cur = this.store.copies.get(copyId);
     if (!cur) return;
+    const state = copyStateOf(status === 'transit' ? 'open' : status);
     const patch: Partial<CopyRow> = { followerOrderId: orderId, updatedAt: this.clock.now(), ...extra };
-    if (movesForward(cur.state, state) || cur.state === 'placing') {
-      if (cur.state === 'placing' && state === 'placing') patch.state = 'open';
-      else if (movesForward(cur.state, state)) patch.state = state;
-    }
+    if (movesForward(cur.state, state)) patch.state = state;
     this.store.copies.update(copyId, patch);
   }
 
@@ -187,7 +189,7 @@ export class CopyExecutor {
         const found = await f.broker.findOrderByTag(copy.tag);
         if (found) {
           this.log.info({ follower: f.id, copy: copy.id, orderId: found.orderId }, 'order found by tag; adopted');
-          this.adopt(copy.id, found.orderId, copyStateOf(found.status === 'transit' ? 'open' : found.status), { ackedAt: this.clock.now() });
+          this.adopt(copy.id, found.orderId, found.status, { ackedAt: this.clock.now() });
           const row = this.store.copies.get(copy.id);
           if (row && row.state !== 'rejected') this.events.emit({ type: 'copy_placed', copy: row });
           else if (row) this.events.emit({ type: 'copy_failed', copy: row, consequence: this.consequence(row) });

@@ -46,4 +46,3 @@ export interface EngineEvents {
   emit(e: EngineEvent): void;
 }
 
-export const silentEvents: EngineEvents = { emit: () => {} };

@@ -81,20 +81,6 @@ export class InstrumentRepo {
     };
   }
 
-  /** Insert or update some rows without touching the rest (tests, incremental loads). */
-  upsert(broker: string, rows: Instrument[], at: number): void {
-    this.tx(() => {
-      for (const i of rows) {
-        const { segment: _s, securityId: _id, ...rest } = i;
-        this.db
-          .insert(instruments)
-          .values({ broker, ...i, updatedAt: at })
-          .onConflictDoUpdate({ target: [instruments.broker, instruments.segment, instruments.securityId], set: { ...rest, updatedAt: at } })
-          .run();
-      }
-    });
-  }
-
   /** One contract by its key (a prepared point look-up on the primary key). */
   get(broker: string, segment: Segment, securityId: string): Instrument | undefined {
     const r = this.getStmt.get({ broker, segment, securityId });

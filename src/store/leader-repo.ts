@@ -136,13 +136,4 @@ export class LeaderRepo {
       .run();
   }
 
-  /** Leader orders first seen at or after `since`. */
-  since(since: number): LeaderOrderRow[] {
-    return this.db.select().from(leaderOrders).where(sql`${leaderOrders.firstSeenAt} >= ${since}`).all();
-  }
-
-  lastEventAt(): number | null {
-    const r = this.db.select({ at: sql<number | null>`max(${leaderEvents.receivedAt})` }).from(leaderEvents).get();
-    return r?.at ?? null;
-  }
 }

@@ -1,5 +1,5 @@
 /** The alert outbox: alerts are written here first and delivered by the notifier. */
-import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { alertOutbox } from './schema.js';
 import { ShapeCache } from './shape-cache.js';
@@ -75,10 +75,5 @@ export class OutboxRepo {
 
   depth(): number {
     return this.db.select({ n: sql<number>`count(*)` }).from(alertOutbox).where(isNull(alertOutbox.sentAt)).get()?.n ?? 0;
-  }
-
-  /** Drop delivered alerts older than `before` (housekeeping). */
-  prune(before: number): void {
-    this.db.delete(alertOutbox).where(and(lte(alertOutbox.sentAt, before))).run();
   }
 }

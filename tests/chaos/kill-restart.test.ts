@@ -5,35 +5,22 @@
  * twice: exactly one order at the fake broker. (The accepted-but-unanswered case, where the look-up
  * finds the order, is chaos 3b; there the follower's own stream usually settles it first.)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
 import { tempDbPath } from '../e2e/harness.js';
 import { until } from './world.js';
+import { killAllTandemProcesses, killHard, startTandemProcess } from '../support/tandem-process.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const LEADER = '1500000001';
 const FOLLOWER = '1500000002';
 
 let dhan: FakeDhan | null = null;
-const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  killAllTandemProcesses();
   await dhan?.close();
   dhan = null;
 });
-
-function startProcess(env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, exited, output: () => out };
-}
 
 const copyStates = (dbPath: string): string[] => {
   const db = new Database(dbPath, { readonly: true });
@@ -65,7 +52,7 @@ describe('chaos: kill -9 mid-copy', () => {
       DHAN_ORDER_WS_URL: fake.wsUrl,
       DHAN_INSTRUMENTS_URL: fake.instrumentsUrl,
     };
-    const first = startProcess(env);
+    const first = startTandemProcess(env);
     await fake.waitForLogin(LEADER, { ok: true, timeoutMs: 20_000 });
     await fake.waitForLogin(FOLLOWER, { ok: true, timeoutMs: 20_000 });
     fake.injectError(FOLLOWER, 'place', 'hang', 1);
@@ -73,10 +60,9 @@ describe('chaos: kill -9 mid-copy', () => {
     // The place request is in flight; the process waits for an answer that never comes.
     await until(() => fake.placeRequests(FOLLOWER).length === 1, 'the follower place request', 20_000);
     expect(copyStates(dbPath)).toEqual(['placing']);
-    first.child.kill('SIGKILL');
-    await first.exited;
+    await killHard(first);
 
-    const second = startProcess(env);
+    const second = startTandemProcess(env);
     await until(() => copyStates(dbPath)[0] === 'open', `the copy resolved after restart\n${second.output()}`, 20_000);
     expect(fake.orders(FOLLOWER)).toHaveLength(1);
     const requests = fake.placeRequests(FOLLOWER);

@@ -4,16 +4,14 @@
  * 5xx, 2% hung follower answers and three kill -9 / restart cycles. At the end: zero duplicate
  * orders, zero missed copies, and the follower's positions equal the leader's (ratio 1).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
 import { tempDbPath } from '../e2e/harness.js';
 import { until } from './world.js';
+import { killAllTandemProcesses, killHard, startTandemProcess, type TandemProcess } from '../support/tandem-process.js';
 import { prng } from '../support/prng.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const LEADER = '1600000001';
 const FOLLOWER = '1600000002';
 const INSTRUMENTS = [
@@ -24,10 +22,9 @@ const INSTRUMENTS = [
 const TARGET_EVENTS = 1000;
 
 
-const children: ChildProcess[] = [];
 let fake: FakeDhan | null = null;
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killAllTandemProcesses();
   await fake?.close();
 });
 
@@ -57,19 +54,13 @@ describe('chaos: soak', () => {
       DHAN_ORDER_WS_URL: dhan.wsUrl,
       DHAN_INSTRUMENTS_URL: dhan.instrumentsUrl,
     };
-    let child: ChildProcess | null = null;
+    let child: TandemProcess | null = null;
     const start = async () => {
       const logins = dhan.logins(LEADER).filter((l) => l.ok).length;
-      child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: 'ignore' });
-      children.push(child);
+      child = startTandemProcess(env);
       await dhan.waitForLogin(LEADER, { ok: true, count: logins + 1, timeoutMs: 30_000 });
     };
-    const kill = async () => {
-      const c = child!;
-      const exited = new Promise((r) => c.on('exit', r));
-      c.kill('SIGKILL');
-      await exited;
-    };
+    const kill = () => killHard(child!);
     const db = () => new Database(dbPath, { readonly: true, fileMustExist: true });
     const copyState = (leaderOrderId: string): string | undefined => {
       const d = db();
