@@ -39,7 +39,7 @@ export interface AppOptions {
   consoleOutput?: NodeJS.WritableStream;
   /** Long-polling timeout in seconds (tests use 1 so stop is quick). */
   pollTimeoutSeconds?: number;
-  engine?: Pick<EngineDeps, 'reconcileEveryMs' | 'staleAfterMs' | 'executor'>;
+  engine?: Pick<EngineDeps, 'reconcileEveryMs' | 'staleAfterMs' | 'bookRetryMs' | 'executor'>;
   /** Deadline for broker REST calls, ms (tests shorten it to exercise unknown outcomes quickly). */
   brokerTimeoutMs?: number;
   /** Progress of an instrument master download (the terminal shows it). */
@@ -67,7 +67,7 @@ export interface App {
 export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
   const log = o.logger;
   const clock = o.clock ?? systemClock;
-  const store = Store.open(cfg.databasePath);
+  const store = Store.open(cfg.databasePath, { backgroundCheckpoint: true, onCheckpointError: (e) => log.error({ err: e.message }, 'WAL checkpoint worker failed; SQLite checkpoints inside commits again') });
   const vault = openTokenVault(cfg, store, clock, log);
   const at = clock.now();
   store.upsertAccount('leader', 'leader', cfg.leader.broker, at);

@@ -1,12 +1,14 @@
 /**
- * The durable claim: a copy moves `planned → placing` in one guarded UPDATE, and that commit is
- * synced to disk (synchronous=FULL) before any broker call — so after a crash or a power loss the
- * store still knows the order may exist, and resolves it by tag instead of placing it again. Every
- * other write runs at synchronous=NORMAL (durable against a process crash, not a power cut), which
- * keeps fsyncs off the hot path; the claim's sync also makes every earlier write durable.
+ * The claim: a copy moves `planned → placing` in one guarded UPDATE, committed before any broker
+ * call — so after a crash the store knows the order may exist, and resolves it by tag instead of
+ * placing it again. The commit is WAL with synchronous=NORMAL: it survives a process crash without
+ * an fsync on the hot path. A power cut can lose the last commits; what covers that is the
+ * brokers' own record — every follower's order book is read at start-up, before anything is
+ * placed, and a copy whose tag the broker already has is adopted, never sent (engine.start,
+ * CopyExecutor.doPlace).
  *
  * Claims asked for in the same turn of the event loop (one leader event fanning out to its
- * followers) share one transaction and one fsync.
+ * followers) share one transaction.
  */
 import type { CopyState } from '../store/schema.js';
 import type { Store } from '../store/index.js';
@@ -40,7 +42,7 @@ export class ClaimBatcher {
     this.queue = [];
     try {
       const at = this.now();
-      const won = this.store.durably(() => batch.map((p) => this.store.copies.transition(p.copyId, this.from, this.to, at)));
+      const won = this.store.tx(() => batch.map((p) => this.store.copies.transition(p.copyId, this.from, this.to, at)));
       batch.forEach((p, i) => p.resolve(won[i] ?? false));
     } catch (e) {
       for (const p of batch) p.reject(e);

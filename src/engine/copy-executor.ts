@@ -97,6 +97,15 @@ export class CopyExecutor {
     if (!(await this.claims.claim(copyId))) return;
     const copy = this.store.copies.get(copyId);
     if (!copy) return;
+    // The broker already has an order with this tag (read from its book at start-up): the copy was
+    // sent before a crash whose last commits were lost. Adopt it; never send it twice.
+    const known = this.store.copies.followerOrderByTag(f.id, copy.tag);
+    if (known) {
+      this.store.copies.upsertFollowerOrder({ ...known, copyId: copy.id });
+      const fill = known.filledQty > 0 ? { filledQty: known.filledQty, avgPrice: known.avgPrice } : {};
+      this.adoptFound(f, copy, known.orderId, known.status, 'with this tag is already in the broker order book (sent before a restart)', fill);
+      return;
+    }
     await this.send(f, copy, t0);
   }
 
@@ -144,6 +153,15 @@ export class CopyExecutor {
     this.store.copies.update(copyId, patch);
   }
 
+  /** A copy's order turned out to exist at the broker already: adopt it and say what it is. */
+  private adoptFound(f: FollowerRuntime, copy: CopyRow, orderId: string, status: OrderStatus, how: string, extra: Partial<CopyRow> = {}): void {
+    this.log.info({ follower: f.id, copy: copy.id, orderId }, `order ${how}; adopted, not placed again`);
+    this.adopt(copy.id, orderId, status, { ackedAt: this.clock.now(), ...extra });
+    const row = this.store.copies.get(copy.id);
+    if (row && row.state !== 'rejected') this.events.emit({ type: 'copy_placed', copy: row });
+    else if (row) this.events.emit({ type: 'copy_failed', copy: row, consequence: this.consequence(row) });
+  }
+
   private fail(copy: CopyRow, state: 'rejected' | 'failed', reason: string): void {
     this.store.copies.update(copy.id, { state, reason, updatedAt: this.clock.now() });
     const row = this.store.copies.get(copy.id) ?? copy;
@@ -188,11 +206,7 @@ export class CopyExecutor {
       try {
         const found = await f.broker.findOrderByTag(copy.tag);
         if (found) {
-          this.log.info({ follower: f.id, copy: copy.id, orderId: found.orderId }, 'order found by tag; adopted');
-          this.adopt(copy.id, found.orderId, found.status, { ackedAt: this.clock.now() });
-          const row = this.store.copies.get(copy.id);
-          if (row && row.state !== 'rejected') this.events.emit({ type: 'copy_placed', copy: row });
-          else if (row) this.events.emit({ type: 'copy_failed', copy: row, consequence: this.consequence(row) });
+          this.adoptFound(f, copy, found.orderId, found.status, 'found by tag');
           return;
         }
       } catch (e) {

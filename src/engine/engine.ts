@@ -6,13 +6,13 @@
  * order, leader fill, copy intents) → hand planned copies to each follower's own queue. No
  * network call happens before the follower's order request.
  */
-import type { Broker, StreamState } from '../brokers/port.js';
+import { SessionExpired, type Broker, type StreamState } from '../brokers/port.js';
 import type { BrokerOrder, OrderChange } from '../domain/order.js';
 import { signedQty } from '../domain/order.js';
 import { nextSnapshot, isNews, isStaleFirstSight, planLeaderUpdate, type LeaderAction, type LeaderOrderSnapshot } from '../domain/planner.js';
 import { istTime } from '../domain/time.js';
 import { effectiveRatio, floorLots, sizeEntry, sizeExit, splitEntryExit, type SizeResult } from '../domain/sizing.js';
-import { copyTag } from '../domain/tag.js';
+import { TAG_PATTERN, copyTag } from '../domain/tag.js';
 import { freezeQty, legOf, partOf, sliceQty } from '../domain/freeze.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
@@ -44,6 +44,8 @@ export interface EngineDeps {
   reconcileEveryMs?: number;
   /** Planned copies older than this at start-up are not placed (stale), ms. */
   staleAfterMs?: number;
+  /** Retry period of a follower order-book read that failed at start-up, ms (default 5 s). */
+  bookRetryMs?: number;
   /** A leader order first seen already filled, this long after its fill, is not copied, ms. */
   staleFillMs?: number;
   executor?: Partial<ExecutorOptions>;
@@ -86,6 +88,8 @@ export class ReplicationEngine {
   private readonly memo = new Map<string, LeaderOrderSnapshot>();
   private readonly unsubscribers: (() => void)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Follower id → the pending retry of its order-book read (see readBook). */
+  private readonly bookRetries = new Map<string, NodeJS.Timeout>();
   private running = false;
   private reconciling: Promise<void> | null = null;
   private readonly log: Logger;
@@ -126,7 +130,10 @@ export class ReplicationEngine {
       );
     }
     await Promise.all([...this.followers.values()].map((f) => this.safely(`start follower ${f.id}`, () => f.broker.start())));
-    await Promise.all([this.loadPositions(), this.refreshFunds()]);
+    // The brokers' record of what was already placed comes before anything is placed, and before
+    // the positions (which already hold those orders' fills) are loaded over it.
+    await Promise.all([...[...this.followers.values()].map((f) => this.readFollowerBook(f)), this.refreshFunds()]);
+    await this.loadPositions();
     await this.recover();
     // Only now take new leader events.
     this.unsubscribers.push(
@@ -150,6 +157,8 @@ export class ReplicationEngine {
     this.running = false;
     for (const u of this.unsubscribers.splice(0)) u();
     for (const t of this.timers.splice(0)) clearInterval(t);
+    for (const t of this.bookRetries.values()) clearTimeout(t);
+    this.bookRetries.clear();
     this.approvals.stop();
     const idle = Promise.all([...this.followers.values()].map((f) => f.idle()));
     let timer: NodeJS.Timeout | undefined;
@@ -290,6 +299,10 @@ export class ReplicationEngine {
         }
         if (!f.sessionOk) {
           out.push(skip(`${f.id}'s broker session has expired (${f.sessionDetail ?? 'token dead'}); /login ${f.id} to fix`));
+          continue;
+        }
+        if (!f.bookRead) {
+          out.push(skip(`${f.id}'s order book has not been read since start-up, so an order sent just before a crash cannot be ruled out; retrying every 5 s`));
           continue;
         }
         if (kind === 'entry' && this.d.settings.isPaused(f.id)) {
@@ -521,6 +534,43 @@ export class ReplicationEngine {
       for (const o of book) if (o.tag && tags.has(o.tag)) this.onFollowerUpdate(f, o);
     } catch (e) {
       this.log.warn({ follower: f.id, err: (e as Error).message }, 'follower reconciliation failed');
+    }
+  }
+
+  /**
+   * Record the orders tandem placed (tagged) from a follower's order book, so that a copy whose
+   * commit a power cut lost is adopted by its tag instead of being sent again. Until the book has
+   * been read, nothing is copied to that follower (skipped, with the reason). Read at start-up and
+   * when a dead session comes back (sessions.ts); a read that fails for another reason is retried
+   * every 5 s.
+   */
+  async readFollowerBook(f: FollowerRuntime, attempt = 1): Promise<void> {
+    clearTimeout(this.bookRetries.get(f.id));
+    this.bookRetries.delete(f.id);
+    try {
+      const book = await f.broker.orders();
+      for (const o of book) if (o.tag && TAG_PATTERN.test(o.tag)) this.onFollowerUpdate(f, o);
+      f.bookRead = true;
+      if (attempt > 1) this.log.info({ follower: f.id, attempt }, 'follower order book read; copying resumes');
+    } catch (e) {
+      if (!this.running) return;
+      const err = e instanceof Error ? e.message : String(e);
+      // A dead session has its own alert, and its revival reads the book again.
+      if (e instanceof SessionExpired) {
+        this.log.info({ follower: f.id, err }, 'follower order book not read: the session is dead; read again when it comes back');
+        return;
+      }
+      if (attempt === 1) {
+        this.log.warn({ follower: f.id, err }, 'could not read the follower order book at start-up; retrying every 5 s');
+        this.d.events.emit({
+          type: 'error',
+          accountId: f.id,
+          message: `Could not read ${f.id}'s order book at start-up: ${err}. Nothing is copied to ${f.id} until it can be read (retrying every 5 s), so that an order placed just before a crash is never sent twice.`,
+        });
+      }
+      const t = setTimeout(() => void this.readFollowerBook(f, attempt + 1), this.d.bookRetryMs ?? 5_000);
+      t.unref();
+      this.bookRetries.set(f.id, t);
     }
   }
 

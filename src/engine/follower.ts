@@ -12,6 +12,11 @@ export class FollowerRuntime {
   /** False once a call or the stream said the token is dead; true again after /token. */
   sessionOk = true;
   sessionDetail: string | null = null;
+  /**
+   * True once the broker's order book was read after start-up: only then can a copy whose commit a
+   * power cut lost be told from one never sent (its tag is in the book). Nothing is placed before.
+   */
+  bookRead = false;
   /** Available funds, refreshed in the background; never fetched on the hot path. */
   funds: number | null = null;
   private tail: Promise<void> = Promise.resolve();

@@ -37,7 +37,7 @@ export interface AccountSession {
 export interface SessionDeps {
   vault: TokenVault;
   logins: AccountLogin[];
-  engine: Pick<ReplicationEngine, 'followers' | 'executor' | 'refreshFunds' | 'reconcile'>;
+  engine: Pick<ReplicationEngine, 'followers' | 'executor' | 'refreshFunds' | 'reconcile' | 'readFollowerBook'>;
   positions: PositionBook;
   events: EngineEvents;
   clock: Clock;
@@ -201,12 +201,15 @@ export class SessionManager {
     l.apply(token);
     const id = l.accountId;
     if (this.deadDetail(id) === null) return false;
+    const f = this.d.engine.followers.get(id);
+    // A book never read (the session was dead at start-up) is read before copying resumes; the
+    // fills in it are then already in the positions read next.
+    if (f && !f.bookRead) await this.d.engine.readFollowerBook(f);
     try {
       this.d.positions.load(id, await l.adapter.positions());
     } catch (e) {
       this.log.warn({ account: id, err: message(e) }, 'could not re-read positions after the new token');
     }
-    const f = this.d.engine.followers.get(id);
     if (f) {
       f.sessionOk = true;
       f.sessionDetail = null;

@@ -13,6 +13,7 @@ export class CopyRepo {
   private readonly byIdStmt;
   private readonly byTagStmt;
   private readonly followerOrderStmt;
+  private readonly followerOrderByTagStmt;
   private readonly byFollowerOrderStmt;
   // Hot-path statements prepared once per shape (see shape-cache.ts): same SQL as the builders.
   private readonly insertByShape: ShapeCache<ReturnType<CopyRepo['prepareInsert']>>;
@@ -31,6 +32,12 @@ export class CopyRepo {
       .select()
       .from(followerOrders)
       .where(and(eq(followerOrders.followerId, sql.placeholder('followerId')), eq(followerOrders.orderId, sql.placeholder('orderId'))))
+      .prepare();
+    this.followerOrderByTagStmt = db
+      .select()
+      .from(followerOrders)
+      .where(and(eq(followerOrders.followerId, sql.placeholder('followerId')), eq(followerOrders.tag, sql.placeholder('tag'))))
+      .limit(1)
       .prepare();
     this.byFollowerOrderStmt = db
       .select()
@@ -140,6 +147,11 @@ export class CopyRepo {
 
   followerOrder(followerId: string, orderId: string): FollowerOrderRow | undefined {
     return this.followerOrderStmt.get({ followerId, orderId });
+  }
+
+  /** An order the follower's broker reported with this tag, if any. */
+  followerOrderByTag(followerId: string, tag: string): FollowerOrderRow | undefined {
+    return this.followerOrderByTagStmt.get({ followerId, tag });
   }
 
   byFollowerOrder(followerId: string, orderId: string): CopyRow | undefined {

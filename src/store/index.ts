@@ -1,5 +1,5 @@
 /** The store: the database and its repositories. The only code that writes SQL lives in store/. */
-import { openDatabase, type OpenedDb } from './db.js';
+import { MIGRATIONS_DIR, openDatabase, type OpenOptions, type OpenedDb } from './db.js';
 import { ApprovalRepo } from './approval-repo.js';
 import { AuditRepo } from './audit-repo.js';
 import { CopyRepo } from './copy-repo.js';
@@ -37,8 +37,8 @@ export class Store {
     this.tokens = new TokenRepo(db);
   }
 
-  static open(path: string): Store {
-    return new Store(openDatabase(path));
+  static open(path: string, opts: OpenOptions = {}): Store {
+    return new Store(openDatabase(path, MIGRATIONS_DIR, opts));
   }
 
   /** Run `fn` in one synchronous IMMEDIATE transaction. Never put broker I/O inside. */
@@ -46,20 +46,6 @@ export class Store {
     const out = this.opened.sqlite.transaction(fn).immediate();
     this.lastWriteAt = Date.now();
     return out;
-  }
-
-  /**
-   * Run `fn` in one transaction whose commit is synced to disk (synchronous=FULL) before this
-   * returns: for the writes that must survive a power cut, like the claim before a broker call.
-   */
-  durably<T>(fn: () => T): T {
-    const sqlite = this.opened.sqlite;
-    sqlite.pragma('synchronous = FULL');
-    try {
-      return this.tx(fn);
-    } finally {
-      sqlite.pragma('synchronous = NORMAL');
-    }
   }
 
   upsertAccount(id: string, role: 'leader' | 'follower', broker: string, at: number): void {

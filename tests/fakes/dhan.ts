@@ -20,7 +20,8 @@ export type { FakeDhanOrder, FakeDhanTrade } from './dhan/wire.js';
 export type { LoginRecord } from './dhan/socket.js';
 export { ERR as DHAN_ERRORS } from './dhan/wire.js';
 
-export type FakeDhanOp = 'place' | 'modify' | 'cancel' | 'any';
+/** Order writes, 'book' (GET /orders, the order book), or 'any' of them. */
+export type FakeDhanOp = 'place' | 'modify' | 'cancel' | 'book' | 'any';
 /** An HTTP answer, 'hang' (never answer, do nothing), or 'accept-then-hang' (do it, never answer). */
 export type FakeDhanFault = { status: number; body: unknown } | 'hang' | 'accept-then-hang';
 
@@ -92,6 +93,8 @@ export interface FakeDhan {
   duplicatePushes(n: number): void;
   /** The next `times` matching requests of the client get `fault` instead of the normal answer. */
   injectError(clientId: string, op: FakeDhanOp, fault: FakeDhanFault, times?: number): void;
+  /** Drop the account's injected faults not yet used up. */
+  clearErrors(clientId: string): void;
   /** Kill the token: REST answers 401 DH-901 (or, with 'invalid-token', 400 DH-906 "Invalid Token"). */
   expireToken(clientId: string, mode?: 'dh901' | 'invalid-token'): void;
   /** Generate a new token as on web.dhan.co (the old one dies: one active token per client); returns it. */
@@ -269,7 +272,8 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
     };
     const denied = authError(req, a);
     if (denied || !a) return answer(denied ?? { status: 401, body: ERR.invalidAuth });
-    const fault = a.faults.find((f) => f.left > 0 && (f.op === 'any' || f.op === op));
+    const faultOp = method === 'GET' && path === '/orders' ? 'book' : op;
+    const fault = a.faults.find((f) => f.left > 0 && (f.op === 'any' || f.op === faultOp));
     if (fault) {
       fault.left -= 1;
       if (fault.fault === 'hang') return void hung.add(res);
@@ -355,6 +359,9 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
     },
     injectError(clientId, op, fault, times = 1) {
       account(clientId).faults.push({ op, fault, left: times });
+    },
+    clearErrors(clientId) {
+      account(clientId).faults = [];
     },
     expireToken(clientId, mode = 'dh901') {
       // GUESS: sockets already logged in stay open (Dhan's behaviour for a live socket is unknown).

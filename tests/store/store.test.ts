@@ -60,7 +60,7 @@ describe('store', () => {
     store.close();
   });
 
-  it('claims made in one turn share one durable commit, and only one caller wins each copy', async () => {
+  it('claims made in one turn share one commit, and only one caller wins each copy', async () => {
     const store = Store.open(tempDbPath());
     const base = {
       leaderOrderId: 'L2', followerId: 'f1', kind: 'entry' as const, state: 'planned' as const,
@@ -68,16 +68,16 @@ describe('store', () => {
       product: 'CNC' as const, validity: 'DAY' as const, amo: false, lotSize: 1, plannedQty: 1, lots: 1, eventAt: 1, createdAt: 1, updatedAt: 1,
     };
     const rows = store.copies.insert([0, 1, 2].map((leg) => ({ ...base, leg, tag: `tdmclaim00000000000${leg}` })));
-    const syncModes: number[] = [];
-    const durably = store.durably.bind(store);
-    store.durably = <T>(fn: () => T): T => durably(() => {
-      syncModes.push(0);
+    const commits: number[] = [];
+    const tx = store.tx.bind(store);
+    store.tx = <T>(fn: () => T): T => tx(() => {
+      commits.push(0);
       return fn();
     });
     const claims = new ClaimBatcher(store, () => 5);
     const results = await Promise.all([...rows.map((r) => claims.claim(r.id)), claims.claim(rows[0]!.id)]);
     expect(results).toEqual([true, true, true, false]);
-    expect(syncModes).toHaveLength(1); // one transaction for the whole turn
+    expect(commits).toHaveLength(1); // one transaction for the whole turn
     expect(store.copies.inStates(['placing'])).toHaveLength(3);
     store.close();
   });

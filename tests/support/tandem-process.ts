@@ -7,7 +7,8 @@ const running = new Set<ChildProcess>();
 
 export interface TandemProcess {
   child: ChildProcess;
-  exited: Promise<number | null>;
+  /** The exit code, or the signal's name when a signal ended it. */
+  exited: Promise<number | string | null>;
   /** stdout and stderr so far. */
   output(): string;
 }
@@ -18,10 +19,10 @@ export function startTandemProcess(env: NodeJS.ProcessEnv): TandemProcess {
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) =>
-    child.on('exit', (code) => {
+  const exited = new Promise<number | string | null>((r) =>
+    child.on('exit', (code, signal) => {
       running.delete(child);
-      r(code);
+      r(code ?? signal);
     }),
   );
   return { child, exited, output: () => out };

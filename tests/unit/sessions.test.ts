@@ -62,6 +62,7 @@ function setup() {
   const clock = new ManualClock(T0800);
   const vault = TokenVault.open(store, path, 'b'.repeat(64), clock);
   const events: EngineEvent[] = [];
+  const bookReads: string[] = [];
   const f1 = new FollowerRuntime({ id: 'f1', broker: 'dhan', ordersPerSecond: 10 } as FollowerConfig, {} as Broker);
   const followers = new Map([['f1', f1]]);
   const executor = {
@@ -77,14 +78,23 @@ function setup() {
   const sessions = new SessionManager({
     vault,
     logins: [leader, follower],
-    engine: { followers, executor, refreshFunds: async () => {}, reconcile: async () => {} } as never,
+    engine: {
+      followers,
+      executor,
+      refreshFunds: async () => {},
+      reconcile: async () => {},
+      readFollowerBook: async (f: FollowerRuntime) => {
+        bookReads.push(f.id);
+        f.bookRead = true;
+      },
+    } as never,
     positions: new PositionBook(),
     events: { emit: (e) => events.push(e) },
     clock,
     logger: quiet,
     nagUntil: '15:30',
   });
-  return { store, clock, vault, events, f1, leader, follower, sessions };
+  return { store, clock, vault, events, f1, leader, follower, sessions, bookReads };
 }
 
 const states = (s: SessionManager) => s.status().map((x) => `${x.accountId}:${x.state}`);
@@ -121,7 +131,7 @@ describe('SessionManager', () => {
   });
 
   it('/token: refused → the broker\'s words, nothing stored; accepted → stored BEFORE it is installed, resumed, "is back" once', async () => {
-    const { vault, clock, sessions, events, f1, follower } = setup();
+    const { vault, clock, sessions, events, f1, follower, bookReads } = setup();
     vault.save('f1', 'old-token-dddddddddddd', { obtainedAt: clock.now(), expiresAt: null, source: 'env' });
     sessions.markDead('f1', 'DH-901');
     follower.acceptWith = async () => {
@@ -141,6 +151,7 @@ describe('SessionManager', () => {
     expect(r).toMatchObject({ ok: true, who: '1100', resumed: true, session: { state: 'ok', source: 'chat', obtainedAt: clock.now(), lastCheckedAt: clock.now() } });
     expect(follower.log).toEqual(['apply:new-token-gggggggggggg:stored=true']);
     expect(f1.sessionOk).toBe(true);
+    expect(bookReads).toEqual(['f1']); // its book, never read while the session was dead, is read before copying resumes
     expect(f1.sessionDetail).toBeNull();
     expect(events.filter((e) => e.type === 'session_restored')).toEqual([{ type: 'session_restored', accountId: 'f1' }]);
     // A second token for a working account: installed, no "is back".

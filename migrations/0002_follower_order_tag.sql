@@ -1,0 +1,1 @@
+CREATE INDEX `follower_orders_tag_idx` ON `follower_orders` (`follower_id`,`tag`);
