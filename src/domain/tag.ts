@@ -7,14 +7,21 @@ import { createHash } from 'node:crypto';
  * (≤ 20 alphanumeric) and Dhan's `correlationId` (≤ 25 of [A-Za-z0-9_-]).
  */
 export function copyTag(leaderOrderId: string, followerId: string, leg: number): string {
-  const digest = createHash('sha256').update(`${leaderOrderId}|${followerId}|${leg}`).digest();
-  let n = BigInt(`0x${digest.subarray(0, 12).toString('hex')}`);
-  let out = '';
-  for (let i = 0; i < 16; i++) {
-    out += (n % 36n).toString(36);
-    n /= 36n;
+  const d = createHash('sha256').update(`${leaderOrderId}|${followerId}|${leg}`).digest();
+  // The first 96 bits as four 24-bit limbs, most significant first; 16 divisions by 36 give the
+  // base-36 digits, least significant first. Plain numbers: every intermediate stays below 2^30.
+  const limbs = [0, 3, 6, 9].map((i) => (d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
+  let out = 'tdm';
+  for (let k = 0; k < 16; k++) {
+    let rem = 0;
+    for (let j = 0; j < 4; j++) {
+      const cur = rem * 0x1000000 + limbs[j]!;
+      limbs[j] = Math.floor(cur / 36);
+      rem = cur % 36;
+    }
+    out += rem.toString(36);
   }
-  return `tdm${out}`;
+  return out;
 }
 
 export const TAG_PATTERN = /^tdm[0-9a-z]{16}$/;

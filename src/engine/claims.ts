@@ -11,11 +11,11 @@
  * followers) share one transaction.
  */
 import type { CopyState } from '../store/schema.js';
-import type { Store } from '../store/index.js';
+import type { CopyRow, Store } from '../store/index.js';
 
 interface Pending {
   copyId: number;
-  resolve: (won: boolean) => void;
+  resolve: (won: CopyRow | null) => void;
   reject: (e: unknown) => void;
 }
 
@@ -29,8 +29,8 @@ export class ClaimBatcher {
     private readonly to: CopyState = 'placing',
   ) {}
 
-  /** Resolves true for the one caller that moved the copy out of `planned`. */
-  claim(copyId: number): Promise<boolean> {
+  /** Resolves with the claimed row for the one caller that moved the copy out of `planned`, else null. */
+  claim(copyId: number): Promise<CopyRow | null> {
     return new Promise((resolve, reject) => {
       this.queue.push({ copyId, resolve, reject });
       if (this.queue.length === 1) queueMicrotask(() => this.flush());
@@ -42,8 +42,8 @@ export class ClaimBatcher {
     this.queue = [];
     try {
       const at = this.now();
-      const won = this.store.tx(() => batch.map((p) => this.store.copies.transition(p.copyId, this.from, this.to, at)));
-      batch.forEach((p, i) => p.resolve(won[i] ?? false));
+      const won = this.store.tx(() => batch.map((p) => this.store.copies.claim(p.copyId, this.from, this.to, at)));
+      batch.forEach((p, i) => p.resolve(won[i] ?? null));
     } catch (e) {
       for (const p of batch) p.reject(e);
     }

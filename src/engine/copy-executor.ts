@@ -94,14 +94,14 @@ export class CopyExecutor {
   }
 
   private async doPlace(f: FollowerRuntime, copyId: number, t0: number | null): Promise<void> {
-    if (!(await this.claims.claim(copyId))) return;
-    const copy = this.store.copies.get(copyId);
+    const copy = await this.claims.claim(copyId);
     if (!copy) return;
-    // The broker already has an order with this tag (read from its book at start-up): the copy was
-    // sent before a crash whose last commits were lost. Adopt it; never send it twice.
-    const known = this.store.copies.followerOrderByTag(f.id, copy.tag);
+    // The broker's book, read at start-up, has an order with this tag that no copy claimed: the copy
+    // was sent before a crash whose last commits were lost. Adopt it; never send it twice.
+    const known = f.unclaimed.get(copy.tag);
     if (known) {
-      this.store.copies.upsertFollowerOrder({ ...known, copyId: copy.id });
+      f.unclaimed.delete(copy.tag);
+      this.store.copies.linkFollowerOrder(f.id, known.orderId, copy.id);
       const fill = known.filledQty > 0 ? { filledQty: known.filledQty, avgPrice: known.avgPrice } : {};
       this.adoptFound(f, copy, known.orderId, known.status, 'with this tag is already in the broker order book (sent before a restart)', fill);
       return;

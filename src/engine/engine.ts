@@ -549,7 +549,11 @@ export class ReplicationEngine {
     this.bookRetries.delete(f.id);
     try {
       const book = await f.broker.orders();
-      for (const o of book) if (o.tag && TAG_PATTERN.test(o.tag)) this.onFollowerUpdate(f, o);
+      for (const o of book) {
+        if (!o.tag || !TAG_PATTERN.test(o.tag)) continue;
+        this.onFollowerUpdate(f, o);
+        if (!this.d.store.copies.byTag(o.tag)) f.unclaimed.set(o.tag, o);
+      }
       f.bookRead = true;
       if (attempt > 1) this.log.info({ follower: f.id, attempt }, 'follower order book read; copying resumes');
     } catch (e) {

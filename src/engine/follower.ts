@@ -3,6 +3,7 @@
  * wait on each other), its session health and cached funds.
  */
 import type { Broker } from '../brokers/port.js';
+import type { BrokerOrder } from '../domain/order.js';
 import type { FollowerConfig } from '../config.js';
 import type { SizingPolicy } from '../domain/sizing.js';
 import { TokenBucket } from '../infra/rate-limiter.js';
@@ -17,6 +18,8 @@ export class FollowerRuntime {
    * power cut lost be told from one never sent (its tag is in the book). Nothing is placed before.
    */
   bookRead = false;
+  /** Orders in that book carrying a tandem tag that no copy here claims, by tag: adopted, never re-sent. */
+  readonly unclaimed = new Map<string, BrokerOrder>();
   /** Available funds, refreshed in the background; never fetched on the hot path. */
   funds: number | null = null;
   private tail: Promise<void> = Promise.resolve();

@@ -10,10 +10,10 @@ export type FollowerOrderRow = typeof followerOrders.$inferSelect;
 
 export class CopyRepo {
   private readonly claimStmt;
+  private readonly claimRowStmt;
   private readonly byIdStmt;
   private readonly byTagStmt;
   private readonly followerOrderStmt;
-  private readonly followerOrderByTagStmt;
   private readonly byFollowerOrderStmt;
   // Hot-path statements prepared once per shape (see shape-cache.ts): same SQL as the builders.
   private readonly insertByShape: ShapeCache<ReturnType<CopyRepo['prepareInsert']>>;
@@ -26,18 +26,18 @@ export class CopyRepo {
       .set({ state: sql`${sql.placeholder('to')}`, updatedAt: sql`${sql.placeholder('at')}` })
       .where(and(eq(copies.id, sql.placeholder('id')), eq(copies.state, sql.placeholder('from'))))
       .prepare();
+    this.claimRowStmt = db
+      .update(copies)
+      .set({ state: sql`${sql.placeholder('to')}`, updatedAt: sql`${sql.placeholder('at')}` })
+      .where(and(eq(copies.id, sql.placeholder('id')), eq(copies.state, sql.placeholder('from'))))
+      .returning()
+      .prepare();
     this.byIdStmt = db.select().from(copies).where(eq(copies.id, sql.placeholder('id'))).prepare();
     this.byTagStmt = db.select().from(copies).where(eq(copies.tag, sql.placeholder('tag'))).prepare();
     this.followerOrderStmt = db
       .select()
       .from(followerOrders)
       .where(and(eq(followerOrders.followerId, sql.placeholder('followerId')), eq(followerOrders.orderId, sql.placeholder('orderId'))))
-      .prepare();
-    this.followerOrderByTagStmt = db
-      .select()
-      .from(followerOrders)
-      .where(and(eq(followerOrders.followerId, sql.placeholder('followerId')), eq(followerOrders.tag, sql.placeholder('tag'))))
-      .limit(1)
       .prepare();
     this.byFollowerOrderStmt = db
       .select()
@@ -87,6 +87,11 @@ export class CopyRepo {
    */
   transition(id: number, from: CopyState, to: CopyState, at: number): boolean {
     return this.claimStmt.run({ id, from, to, at }).changes === 1;
+  }
+
+  /** `transition`, answering with the row as it now is (undefined for every caller but the winner). */
+  claim(id: number, from: CopyState, to: CopyState, at: number): CopyRow | undefined {
+    return this.claimRowStmt.get({ id, from, to, at });
   }
 
   update(id: number, patch: Partial<NewCopy>): void {
@@ -145,13 +150,17 @@ export class CopyRepo {
       .run();
   }
 
-  followerOrder(followerId: string, orderId: string): FollowerOrderRow | undefined {
-    return this.followerOrderStmt.get({ followerId, orderId });
+  /** Attach a follower order recorded without its copy (read from the broker's book) to the copy. */
+  linkFollowerOrder(followerId: string, orderId: string, copyId: number): void {
+    this.db
+      .update(followerOrders)
+      .set({ copyId })
+      .where(and(eq(followerOrders.followerId, followerId), eq(followerOrders.orderId, orderId)))
+      .run();
   }
 
-  /** An order the follower's broker reported with this tag, if any. */
-  followerOrderByTag(followerId: string, tag: string): FollowerOrderRow | undefined {
-    return this.followerOrderByTagStmt.get({ followerId, tag });
+  followerOrder(followerId: string, orderId: string): FollowerOrderRow | undefined {
+    return this.followerOrderStmt.get({ followerId, orderId });
   }
 
   byFollowerOrder(followerId: string, orderId: string): CopyRow | undefined {

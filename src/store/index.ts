@@ -26,6 +26,7 @@ export class Store {
 
   private constructor(private readonly opened: OpenedDb) {
     const db = opened.db;
+    this.runInTx = opened.sqlite.transaction((fn: () => unknown) => fn());
     this.leader = new LeaderRepo(db);
     this.copies = new CopyRepo(db);
     this.fills = new FillRepo(db);
@@ -41,9 +42,12 @@ export class Store {
     return new Store(openDatabase(path, MIGRATIONS_DIR, opts));
   }
 
+  /** One transaction wrapper, made once: better-sqlite3 builds a new one per `transaction()` call. */
+  private readonly runInTx: ReturnType<OpenedDb['sqlite']['transaction']>;
+
   /** Run `fn` in one synchronous IMMEDIATE transaction. Never put broker I/O inside. */
   tx<T>(fn: () => T): T {
-    const out = this.opened.sqlite.transaction(fn).immediate();
+    const out = this.runInTx.immediate(fn) as T;
     this.lastWriteAt = Date.now();
     return out;
   }

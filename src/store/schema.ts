@@ -144,12 +144,7 @@ export const followerOrders = sqliteTable(
     reason: text('reason'),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.followerId, t.orderId] }),
-    index('follower_orders_copy_idx').on(t.copyId),
-    // A copy about to be placed checks whether the broker already has an order with its tag.
-    index('follower_orders_tag_idx').on(t.followerId, t.tag),
-  ],
+  (t) => [primaryKey({ columns: [t.followerId, t.orderId] }), index('follower_orders_copy_idx').on(t.copyId)],
 );
 
 /** Fills booked per account (leader and followers), from fill-quantity increases. */

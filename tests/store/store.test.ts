@@ -76,7 +76,8 @@ describe('store', () => {
     });
     const claims = new ClaimBatcher(store, () => 5);
     const results = await Promise.all([...rows.map((r) => claims.claim(r.id)), claims.claim(rows[0]!.id)]);
-    expect(results).toEqual([true, true, true, false]);
+    expect(results.map((r) => r?.state ?? null)).toEqual(['placing', 'placing', 'placing', null]);
+    expect(results.map((r) => r?.id ?? null)).toEqual([...rows.map((r) => r.id), null]);
     expect(commits).toHaveLength(1); // one transaction for the whole turn
     expect(store.copies.inStates(['placing'])).toHaveLength(3);
     store.close();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { copyTag, TAG_PATTERN } from '../../src/domain/tag.js';
 
@@ -24,6 +25,20 @@ describe('copyTag', () => {
     expect(tag.length).toBeLessThanOrEqual(20);
     expect(tag.length).toBe(19);
     expect(tag.startsWith('tdm')).toBe(true);
+  });
+
+  it('matches the BigInt definition (first 96 bits of sha256, 16 base-36 digits little end first)', () => {
+    const reference = (leader: string, follower: string, leg: number) => {
+      let n = BigInt(`0x${createHash('sha256').update(`${leader}|${follower}|${leg}`).digest().subarray(0, 12).toString('hex')}`);
+      let out = '';
+      for (let i = 0; i < 16; i++) {
+        out += (n % 36n).toString(36);
+        n /= 36n;
+      }
+      return `tdm${out}`;
+    };
+    for (let i = 0; i < 2_000; i++) expect(copyTag(String(25061200000000 + i * 7919), `f${i % 13}`, i % 5)).toBe(reference(String(25061200000000 + i * 7919), `f${i % 13}`, i % 5));
+    for (const [leader, follower, leg] of inputs) expect(copyTag(leader, follower, leg)).toBe(reference(leader, follower, leg));
   });
 
   it.each(inputs)('copyTag(%j, %j, %j) is deterministic', (leader, follower, leg) => {

@@ -1,1 +1,0 @@
-CREATE INDEX `follower_orders_tag_idx` ON `follower_orders` (`follower_id`,`tag`);
