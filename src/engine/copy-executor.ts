@@ -54,6 +54,13 @@ export class CopyExecutor {
     return f.run(() => this.doPlace(f, copy.id, t0));
   }
 
+  /** Queue the sending of a copy inserted already claimed (`placing`) by the leader event's transaction. */
+  placeClaimed(copy: CopyRow, t0: number | null): Promise<void> {
+    const f = this.follower(copy.followerId);
+    if (!f) return Promise.resolve();
+    return f.run(() => this.sendClaimed(f, copy, t0));
+  }
+
   /** Queue the resolution of a copy left in `placing` (crash, restart). */
   recover(copy: CopyRow): Promise<void> {
     const f = this.follower(copy.followerId);
@@ -95,7 +102,11 @@ export class CopyExecutor {
 
   private async doPlace(f: FollowerRuntime, copyId: number, t0: number | null): Promise<void> {
     const copy = await this.claims.claim(copyId);
-    if (!copy) return;
+    if (copy) await this.sendClaimed(f, copy, t0);
+  }
+
+  /** A copy this caller claimed: adopt its order if the broker already has its tag, else send it. */
+  private async sendClaimed(f: FollowerRuntime, copy: CopyRow, t0: number | null): Promise<void> {
     // The broker's book, read at start-up, has an order with this tag that no copy claimed: the copy
     // was sent before a crash whose last commits were lost. Adopt it; never send it twice.
     const known = f.unclaimed.get(copy.tag);

@@ -213,6 +213,16 @@ export class ReplicationEngine {
     const approval = this.d.approval;
     const needsApproval = approval && planned.some((c) => c.state === 'awaiting_approval');
     const snap = nextSnapshot(prev, u, (prev?.mirrored ?? false) || mirror);
+    // A follower that can send at once (queue empty, a rate-limit token free) gets its first copy
+    // of this event inserted already claimed (`placing`): this transaction is then the one write
+    // before the order call. Copies that wait their turn are claimed when it comes, so a halt or a
+    // cancel meanwhile still stops them (CopyExecutor.place).
+    const claimedNow = new Set<string>();
+    planned = planned.map((c) => {
+      if (c.state !== 'planned' || claimedNow.has(c.followerId) || !this.followers.get(c.followerId)?.idleNow) return c;
+      claimedNow.add(c.followerId);
+      return { ...c, state: 'placing' as const };
+    });
     let inserted: CopyRow[] = [];
     store.tx(() => {
       store.leader.recordEvent(u, source, now);
@@ -229,7 +239,8 @@ export class ReplicationEngine {
     this.lastLeaderEventAt = now;
 
     for (const c of inserted) {
-      if (c.state === 'planned') void this.executor.place(c, t0);
+      if (c.state === 'placing') void this.executor.placeClaimed(c, t0);
+      else if (c.state === 'planned') void this.executor.place(c, t0);
       else if (c.state === 'skipped') this.d.events.emit({ type: 'copy_skipped', copy: c });
     }
     if (needsApproval && approvalId) {

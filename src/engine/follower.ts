@@ -49,6 +49,11 @@ export class FollowerRuntime {
     return this.queued;
   }
 
+  /** Nothing queued and a token free: a copy handed over now is sent at once, not after a wait. */
+  get idleNow(): boolean {
+    return this.queued === 0 && this.bucket.ready();
+  }
+
   /** Run `task` after every task queued before it (per-follower order is preserved). */
   run(task: () => Promise<void>): Promise<void> {
     this.queued += 1;

@@ -24,15 +24,18 @@ export class TokenBucket {
     this.last = t;
   }
 
-  /** Take a token now if one is free (no waiting). */
-  tryTake(): boolean {
+  /** Whether a token is free right now (nothing waiting, not paused); takes nothing. */
+  ready(): boolean {
     if (this.waiters.length > 0 || this.now() < this.blockedUntil) return false;
     this.refill();
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return true;
-    }
-    return false;
+    return this.tokens >= 1;
+  }
+
+  /** Take a token now if one is free (no waiting). */
+  tryTake(): boolean {
+    if (!this.ready()) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   take(): Promise<void> {
