@@ -136,13 +136,12 @@ export class CopyExecutor {
         return f.broker.placeOrder(req);
       });
       const ackUs = Math.round((performance.now() - tSend) * 1000);
-      this.adopt(copy.id, res.orderId, res.status, {
+      const placed = this.adopt(copy.id, res.orderId, res.status, {
         requestSentAt: sentAt,
         ackedAt: this.clock.now(),
         brokerLatencyUs: ackUs,
         ...(internalLatencyUs !== undefined ? { internalLatencyUs } : {}),
       });
-      const placed = this.store.copies.get(copy.id);
       if (placed) this.events.emit({ type: 'copy_placed', copy: placed });
     } catch (e) {
       if (internalLatencyUs !== undefined) this.store.copies.update(copy.id, { internalLatencyUs });
@@ -150,25 +149,25 @@ export class CopyExecutor {
     }
   }
 
-  /** Record that the copy's order exists at the broker (never moving its state backwards). */
   /**
    * Record that the copy's order exists at the broker: an order the broker still has in transit is
-   * open as far as the copy goes (it exists). Never moves the copy's state backwards.
+   * open as far as the copy goes (it exists). Never moves the copy's state backwards. Returns the
+   * copy as it now is.
    */
-  private adopt(copyId: number, orderId: string, status: OrderStatus, extra: Partial<CopyRow> = {}): void {
+  private adopt(copyId: number, orderId: string, status: OrderStatus, extra: Partial<CopyRow> = {}): CopyRow | undefined {
     const cur = this.store.copies.get(copyId);
-    if (!cur) return;
+    if (!cur) return undefined;
     const state = copyStateOf(status === 'transit' ? 'open' : status);
     const patch: Partial<CopyRow> = { followerOrderId: orderId, updatedAt: this.clock.now(), ...extra };
     if (movesForward(cur.state, state)) patch.state = state;
     this.store.copies.update(copyId, patch);
+    return { ...cur, ...patch };
   }
 
   /** A copy's order turned out to exist at the broker already: adopt it and say what it is. */
   private adoptFound(f: FollowerRuntime, copy: CopyRow, orderId: string, status: OrderStatus, how: string, extra: Partial<CopyRow> = {}): void {
     this.log.info({ follower: f.id, copy: copy.id, orderId }, `order ${how}; adopted, not placed again`);
-    this.adopt(copy.id, orderId, status, { ackedAt: this.clock.now(), ...extra });
-    const row = this.store.copies.get(copy.id);
+    const row = this.adopt(copy.id, orderId, status, { ackedAt: this.clock.now(), ...extra });
     if (row && row.state !== 'rejected') this.events.emit({ type: 'copy_placed', copy: row });
     else if (row) this.events.emit({ type: 'copy_failed', copy: row, consequence: this.consequence(row) });
   }

@@ -451,6 +451,8 @@ export class ReplicationEngine {
     const { store, clock } = this.d;
     const copy = (u.tag ? store.copies.byTag(u.tag) : undefined) ?? store.copies.byFollowerOrder(f.id, u.orderId);
     const prev = store.copies.followerOrder(f.id, u.orderId);
+    // A repeat of what is recorded already (a duplicated push, a book read) changes nothing.
+    if (prev && prev.status === u.status && prev.filledQty >= u.filledQty && prev.quantity === u.quantity && prev.copyId === (copy?.id ?? null)) return;
     const prevFilled = prev?.filledQty ?? 0;
     const fillQty = u.filledQty > prevFilled ? u.filledQty - prevFilled : 0;
     const now = clock.now();
@@ -485,7 +487,7 @@ export class ReplicationEngine {
           if (target === 'rejected') patch.reason = u.reason ?? 'rejected by the exchange';
         }
         store.copies.update(copy.id, patch);
-        after = store.copies.get(copy.id);
+        after = { ...copy, ...patch };
       }
     });
     if (fillQty > 0) {
