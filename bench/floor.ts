@@ -1,66 +1,43 @@
 /**
- * The floor: the same transport stack with no logic. A `ws` client logs in to the leader's order
- * socket; each frame → JSON.parse → (PENDING only) one POST /orders per follower through
- * createHttpClient (axios, keep-alive agent; one client per follower like the Dhan adapter), fire
- * and forget. No SQLite, no planning, no queue, no rate limit.
+ * One floor run: the floor (floor-child.ts, its own process) against the taped fake Dhan in this
+ * process, driven with the same plan (order counts, pace) as the tandem run it is compared with;
+ * its CPU read from /proc like tandem's.
  */
-import WebSocket from 'ws';
-import type { AxiosInstance } from 'axios';
-import { createHttpClient } from '../src/infra/http.js';
+import { once } from 'node:events';
 import { LEADER_CLIENT, followerClient, startTapedFake } from './fake-tape.js';
+import { floorTag, type FloorSetup } from './floor-child.js';
+import { forkBench } from './fork.js';
+import { probeOf } from './proc.js';
 import { drive, type Follower, type Plan, type RunResult, type Workload } from './workload.js';
 
-/** Runs the same plan (order counts) as the tandem run it is compared with. */
 export async function runFloor(n: number, w: Workload, plan: Plan): Promise<RunResult> {
   const { fake, tape } = await startTapedFake();
-  const leaderToken = fake.addAccount(LEADER_CLIENT);
-  const followers: (Follower & { http: AxiosInstance; headers: Record<string, string> })[] = [];
+  const setup: FloorSetup = { apiUrl: fake.apiUrl, wsUrl: fake.wsUrl, leader: { clientId: LEADER_CLIENT, token: fake.addAccount(LEADER_CLIENT) }, followers: [] };
+  const followers: Follower[] = [];
   for (let k = 0; k < n; k += 1) {
     const clientId = followerClient(k);
     const token = fake.addAccount(clientId);
-    followers.push({
-      clientId,
-      token,
-      tag: (leaderOrderId) => `b${leaderOrderId}x${k}`,
-      http: createHttpClient(fake.apiUrl, { timeoutMs: 5_000, headers: { 'content-type': 'application/json', accept: 'application/json' } }),
-      headers: { 'access-token': token, 'client-id': clientId },
-    });
+    setup.followers.push({ clientId, token });
+    followers.push({ clientId, token, tag: (leaderOrderId) => floorTag(leaderOrderId, k) });
   }
-  // Warm each keep-alive connection, as the adapter's keep-warm GET does.
-  await Promise.all(followers.map((f) => f.http.get('/profile', { headers: f.headers })));
-
-  const ws = new WebSocket(fake.wsUrl, { perMessageDeflate: false });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  ws.send(JSON.stringify({ LoginReq: { MsgCode: 42, ClientId: LEADER_CLIENT, Token: leaderToken }, UserType: 'SELF' }));
-  await fake.waitForLogin(LEADER_CLIENT, { ok: true });
-  ws.on('message', (data: Buffer) => {
-    const d = (JSON.parse(data.toString()) as { Data: Record<string, string | number> }).Data;
-    if (d.Status !== 'PENDING') return;
-    for (const [k, f] of followers.entries()) {
-      const body = {
-        dhanClientId: f.clientId,
-        correlationId: `b${d.OrderNo}x${k}`,
-        transactionType: d.TxnType === 'B' ? 'BUY' : 'SELL',
-        exchangeSegment: 'NSE_FNO',
-        productType: 'MARGIN',
-        orderType: 'LIMIT',
-        validity: 'DAY',
-        securityId: d.SecurityId,
-        quantity: d.Quantity,
-        price: d.Price,
-        afterMarketOrder: false,
-      };
-      f.http.post('/orders', body, { headers: f.headers }).catch(() => {});
-    }
+  const child = forkBench('floor-child.ts');
+  const exited = once(child, 'exit');
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`the floor said ${JSON.stringify(m)}`))));
+    child.once('exit', (code) => reject(new Error(`the floor exited with ${code} before it was ready`)));
   });
   try {
-    return (await drive(fake, tape, followers, w, plan)).result;
+    child.send(setup);
+    await ready;
+    await fake.waitForLogin(LEADER_CLIENT, { ok: true });
+    return (await drive(fake, tape, followers, w, plan, probeOf(child.pid!))).result;
   } finally {
-    ws.terminate();
-    for (const f of followers) (f.http.defaults.httpAgent as { destroy(): void }).destroy();
+    if (child.exitCode === null && child.signalCode === null) {
+      child.send('stop');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
     await fake.close();
   }
 }

@@ -1,14 +1,6 @@
-/** A logger and a console output that discard everything (the bench must not measure a terminal). */
+/** A quiet logger for the bench's children (the instrument load must not measure a terminal). */
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../src/infra/logger.js';
-
-export function discard(): Writable {
-  return new Writable({
-    write(_chunk, _enc, cb) {
-      cb();
-    },
-  });
-}
 
 /** Level 'warn' into a sink that only counts lines and keeps the first few (to report anomalies). */
 export function quietLogger(): { logger: Logger; lines: () => number; sample: () => string[] } {

@@ -1,7 +1,7 @@
 /** The human table and the targets. */
 import type { Machine } from './machine.js';
 import type { InstrumentLoadResult } from './instrument-child.js';
-import type { TandemResult } from './tandem.js';
+import { DEFAULT_RECONCILE_EVERY_MS, type TandemResult } from './tandem.js';
 import type { RunResult, Workload } from './workload.js';
 
 export interface ScenarioResult {
@@ -13,12 +13,14 @@ export interface ScenarioResult {
 export interface Results {
   engine: string;
   machine: Machine;
-  workload: Workload & { followerOrdersPerSecond: number; fakeRateLimit: 'off' };
-  mainRssAtStartMb: number;
+  workload: Workload & { followerOrdersPerSecond: number; fakeRateLimit: 'off'; periodicReconcileOff: boolean };
+  /** The bench process (the fakes, the measurement), at its start. */
+  benchRssAtStartMb: number;
   loadAvgAtEnd: number;
   elapsedS: number;
   instruments: InstrumentLoadResult & { fileMb: number; fileRows: number; measuredIn: string };
   scenarios: ScenarioResult[];
+  /** The tandem process's VmRSS after a run, the highest over the runs. */
   steadyRssMb: number;
   targets: Target[];
 }
@@ -44,7 +46,7 @@ export function targets(r: Omit<Results, 'targets'>): Target[] {
   add('20 followers last-follower p99', twenty?.tandem.last.p99, 10, 'ms');
   add('instrument load 220k rows: time', r.instruments.loadMs / 1000, 5, 's');
   add('instrument load 220k rows: peak RSS', r.instruments.peakRssMb, 250, 'MB');
-  add('steady RSS (main process, after the runs)', r.steadyRssMb, 150, 'MB');
+  add('steady RSS (tandem process, after the runs)', r.steadyRssMb, 150, 'MB');
   return t;
 }
 
@@ -61,11 +63,17 @@ export function render(r: Results): string {
   out.push(
     `workload  per run: ${w.warmup} warm-up + ${w.orders} measured leader orders, paced ${w.paceMs} ms apart or slower: the pace is slowed until tandem's main thread`,
   );
-  out.push(`          is at most ${w.maxUtil > 0 ? `${w.maxUtil * 100}%` : '∞'} busy (measured in the warm-up), so the figures are latency, not a queue; each follower queue allows ${w.followerOrdersPerSecond}/s;`);
-  out.push(`          then ${w.burst} pushed back to back; fake Dhan's own rate limit off; 1 lot NIFTY CE limit BUY, ratio 1; periodic reconcile off`);
+  out.push(`          is on CPU at most ${w.maxUtil > 0 ? `${w.maxUtil * 100}%` : '∞'} of the time (measured in the warm-up), so the figures are latency, not a queue; each follower queue allows ${w.followerOrdersPerSecond}/s;`);
+  out.push(`          then ${w.burst} pushed back to back; fake Dhan's own rate limit off; 1 lot NIFTY CE limit BUY, ratio 1`);
+  out.push(
+    w.periodicReconcileOff
+      ? `          periodic reconcile off (RECONCILE_EVERY_MS=0)`
+      : `          periodic reconcile at tandem's default, every ${DEFAULT_RECONCILE_EVERY_MS / 1000} s (its config does not read RECONCILE_EVERY_MS yet); a run whose measured part is longer says so`,
+  );
   if (w.pacedBudgetMs > 0) out.push(`          runs with >1 follower get ${w.pacedBudgetMs / 1000} s paced + ${w.burstBudgetMs / 1000} s burst and shrink their counts to fit (said below)`);
-  out.push(`latency   leader PENDING frame written by the fake → follower POST /orders received by the fake (same process, performance.now())`);
-  out.push(`floor     ws client → JSON.parse → POST /orders via createHttpClient (axios keep-alive), one client per follower, no logic`);
+  out.push(`latency   leader PENDING frame written by the fake → follower POST /orders received by the fake: both timestamps taken in the bench process (performance.now())`);
+  out.push(`tandem    its own process (LOG_LEVEL info, console chat on /dev/null); CPU and RSS read from /proc; its own latency record read from its SQLite file after a SIGTERM stop`);
+  out.push(`floor     its own process: ws client → JSON.parse → POST /orders via createHttpClient (axios keep-alive), one client per follower, no logic`);
   out.push('');
   out.push(`${'followers'.padEnd(10)}${'metric'.padEnd(34)}${pad('tandem', 10)}${pad('floor', 10)}${pad('×floor', 8)}`);
   const line = (n: string, metric: string, t: number, fl: number | null, d = 2, ratio = true) =>
@@ -82,20 +90,29 @@ export function render(r: Results): string {
     line('', 'internal max (ms)', T.internal.max, F.internal.max);
     line('', 'last follower p50 (ms)', T.last.p50, F.last.p50);
     line('', 'last follower p99 (ms)', T.last.p99, F.last.p99);
-    line('', 'main thread busy / order (ms)', T.busyPerOrderMs, F.busyPerOrderMs);
+    line('', 'main thread on CPU / order (ms)', T.busyPerOrderMs, F.busyPerOrderMs);
+    line('', 'main thread CPU wait / order (ms)', T.runQueueWaitPerOrderMs, F.runQueueWaitPerOrderMs, 2, false);
     line('', 'CPU / order, all threads (ms)', T.cpuPerOrderMs, F.cpuPerOrderMs);
+    line('', 'bench (fakes) CPU / order (ms)', T.benchCpuPerOrderMs, F.benchCpuPerOrderMs, 2, false);
     line('', `burst ${T.burst.orders}: copies/s`, T.burst.copiesPerSec, F.burst.copiesPerSec, 0);
     line('', 'burst first 100: copies/s', T.burst.first100CopiesPerSec, F.burst.first100CopiesPerSec, 0);
-    line('', 'start-up, warm cache (ms)', T.startupMs, null, 0, false);
-    line('', 'RSS before start (MB)', T.rssBeforeMb, null, 0, false);
-    line('', 'RSS ready / after run (MB)', T.rssReadyMb, null, 0, false);
-    out[out.length - 1] += ` → ${f(T.rssAfterMb, 0)} (live V8 heap ${f(T.liveHeapAfterMb, 0)})`;
+    line('', 'start-up to ready, warm cache (ms)', T.startupMs, null, 0, false);
+    out[out.length - 1] += ` (spawn → 'tandem is running'; node + tsx start included: first log line at ${f(T.firstLogMs, 0)} ms)`;
+    line('', 'tandem RSS ready → after run (MB)', T.rssReadyMb, null, 0, false);
+    out[out.length - 1] += ` → ${f(T.rssAfterMb, 0)} (VmHWM ${f(T.rssPeakMb, 0)})`;
+    line('', 'bench RSS before → after (MB)', T.benchRssBeforeMb, null, 0, false);
+    out[out.length - 1] += ` → ${f(T.benchRssAfterMb, 0)}`;
     note(`tandem's own record: event → order call p50 ${f(T.engineInternal.p50)} / p99 ${f(T.engineInternal.p99)} ms; broker ack p50 ${f(T.brokerAck.p50)} ms`);
     note(
-      `main thread ${f(T.pacedUtil * 100, 0)}% busy while paced (floor ${f(F.pacedUtil * 100, 0)}%); capacity ≈ ${f(1000 / T.busyPerOrderMs, 0)} leader orders/s = ${f((1000 / T.busyPerOrderMs) * s.followers, 0)} copies/s (floor ${f((1000 / F.busyPerOrderMs) * s.followers, 0)}) · copies missing ${T.missing}/${F.missing} · warn log lines ${T.warnLines}`,
+      `main thread ${f(T.pacedUtil * 100, 0)}% on CPU while paced (floor ${f(F.pacedUtil * 100, 0)}%); capacity ≈ ${f(1000 / T.busyPerOrderMs, 0)} leader orders/s = ${f((1000 / T.busyPerOrderMs) * s.followers, 0)} copies/s (floor ${f((1000 / F.busyPerOrderMs) * s.followers, 0)}) · copies missing ${T.missing}/${F.missing}`,
     );
-    if (T.saturated) note(`SATURATED: the last paced order waited ${f(T.tailMs, 0)} ms, so the latency rows include queueing`);
-    if (F.saturated) note(`floor SATURATED (the last paced order waited ${f(F.tailMs, 0)} ms)`);
+    note(`tandem log: ${T.logLinesInRun} lines during the run · warn/error lines ${T.warnLines}${T.warnSample[0] ? `, first: ${T.warnSample[0].slice(0, 160)}` : ''}`);
+    if (!w.periodicReconcileOff && T.measuredWindowMs > DEFAULT_RECONCILE_EVERY_MS) {
+      note(`a periodic reconcile fell inside this run (ready → last burst copy ${f(T.measuredWindowMs / 1000, 0)} s): it replays every open order, and no bench order ever fills`);
+    }
+    const queued = (x: RunResult) => `last-follower p50 ${f(x.last.p50, 0)} ms at a pace of ${x.plan.paceMs} ms; the last paced order waited ${f(x.tailMs, 0)} ms`;
+    if (T.saturated) note(`SATURATED: the latency rows include queueing (${queued(T)})`);
+    if (F.saturated) note(`floor SATURATED (${queued(F)})`);
     if (T.plan.note) note(T.plan.note);
   }
   out.push(`${''.padEnd(10)}burst ceiling by design: each follower queue allows ${w.followerOrdersPerSecond}/s after a bucket of ${w.followerOrdersPerSecond}; "first 100" stays inside the bucket`);
@@ -103,9 +120,12 @@ export function render(r: Results): string {
   const i = r.instruments;
   out.push(`instruments (${i.measuredIn}): ${i.fileRows} rows (${i.rows} stored; index rows are skipped), ${f(i.fileMb, 1)} MB CSV over loopback → loadDhanInstruments → SQLite`);
   out.push(`          load ${f(i.loadMs / 1000, 2)} s · peak RSS ${f(i.peakRssMb, 0)} MB (${i.peakRssSource}; 50 ms samples max ${f(i.sampledPeakRssMb, 0)}; ${f(i.rssBeforeMb, 0)} before, ${f(i.rssAfterMb, 0)} after)`);
-  out.push(`          warm cache: open store ${f(i.warmOpenMs, 0)} ms + resolver load of ${i.warmResolverRows} rows ${f(i.warmResolverLoadMs, 0)} ms (the in-process start-ups above include it);`);
+  out.push(`          warm cache: open store ${f(i.warmOpenMs, 0)} ms + resolver load of ${i.warmResolverRows} rows ${f(i.warmResolverLoadMs, 0)} ms (tandem's start-ups above include it);`);
   out.push(`          the loaded resolver holds ${f(i.resolverHeapMb, 0)} MB of live heap; RSS after that load ${f(i.rssAfterResolverMb, 0)} MB`);
-  out.push(`main RSS  at bench start ${f(r.mainRssAtStartMb, 0)} MB (node + tsx + every module loaded) · steady = max after-run RSS ${f(r.steadyRssMb, 0)} MB (fakes and the 220k-row instrument cache included)`);
+  out.push(`RSS       tandem steady = its highest VmRSS after a run ${f(r.steadyRssMb, 0)} MB (the 220k-row instrument cache behind its bounded cache included)`);
+  const benchAfter = r.scenarios.map((s) => s.tandem.benchRssAfterMb);
+  const [lo, hi] = [f(Math.min(...benchAfter), 0), f(Math.max(...benchAfter), 0)];
+  out.push(`          the bench process (the fakes and the measurement, not tandem): ${f(r.benchRssAtStartMb, 0)} MB at its start, ${lo === hi ? lo : `${lo}–${hi}`} MB after the tandem runs`);
   out.push('');
   out.push(`bench wall time ${f(r.elapsedS, 0)} s`);
   out.push('');

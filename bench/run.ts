@@ -3,27 +3,29 @@
  *
  *   npm run bench                       table on stdout
  *   npm run bench -- --json [path]      also write the results (default bench/results.json)
- *   knobs: --orders N --pace-ms N (fastest pace) --max-util U (slow the pace so the main thread
- *          stays ≤ U busy; default 0.6) | --fixed-pace --warmup N --burst N --followers 1,5,20
- *          --paced-budget-s S --burst-budget-s S (runs with >1 follower; counts shrink to fit, and say so) | --no-budget
+ *   knobs: --orders N --pace-ms N (fastest pace) --max-util U (slow the pace so tandem's main thread
+ *          is on CPU ≤ U of the time; default 0.6) | --fixed-pace --warmup N --burst N --followers 1,5,20
+ *          --paced-budget-s S --burst-budget-s S (runs with >1 follower, default 12 and 5: counts shrink to
+ *          fit, and say so; with them a run stays shorter than tandem's 30 s periodic reconcile) | --no-budget
  *          --db-dir DIR (where tandem's SQLite files go, e.g. /dev/shm to see the cost without fsync)
  *
  * Phases: (1) a child process loads a 220k-row scrip master into a fresh SQLite file (time, peak
- * RSS) — that file is the warm cache for (2): per follower count, tandem in-process, then the floor
- * with the same order counts.
+ * RSS) — that file is the warm cache for (2): per follower count, tandem as the real process, then
+ * the floor (its own process) with the same order counts. The fake brokers of (2) live in this
+ * process.
  */
-import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFloor } from './floor.js';
+import { runChild } from './fork.js';
 import type { InstrumentLoadResult } from './instrument-child.js';
 import { loadAvg1, machine } from './machine.js';
 import { render, targets, type Results, type ScenarioResult } from './report.js';
 import { serveFile } from './scrip-master.js';
 import { mb, rssMb } from './stats.js';
-import { FOLLOWER_ORDERS_PER_SECOND, runTandem } from './tandem.js';
+import { FOLLOWER_ORDERS_PER_SECOND, reconcileOffHonoured, runTandem } from './tandem.js';
 import type { Workload } from './workload.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -49,8 +51,8 @@ function args() {
       maxUtil: argv.includes('--fixed-pace') ? 0 : num('--max-util', 0.6),
       warmup: num('--warmup', 50),
       burst: num('--burst', 200),
-      pacedBudgetMs: argv.includes('--no-budget') ? 0 : num('--paced-budget-s', 18) * 1000,
-      burstBudgetMs: argv.includes('--no-budget') ? 0 : num('--burst-budget-s', 8) * 1000,
+      pacedBudgetMs: argv.includes('--no-budget') ? 0 : num('--paced-budget-s', 12) * 1000,
+      burstBudgetMs: argv.includes('--no-budget') ? 0 : num('--burst-budget-s', 5) * 1000,
     } satisfies Workload,
     followers: (value('--followers') ?? '1,5,20').split(',').map(Number),
     /** Where tandem's SQLite files go (fsync cost lives there); default the OS temp dir. */
@@ -58,25 +60,13 @@ function args() {
   };
 }
 
-/** Run a bench module as a child process (same loader flags, no profiler flags) and return its one message. */
-function child<T>(file: string, args: string[]): Promise<T> {
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--cpu-prof') && !a.startsWith('--heap-prof'));
-  const c = fork(join(HERE, file), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise<T>((res, rej) => {
-    let got: T | null = null;
-    c.on('message', (m) => (got = m as T));
-    c.on('error', rej);
-    c.on('exit', (code) => (got ? res(got) : rej(new Error(`${file} exited with ${code}`))));
-  });
-}
-
 async function loadInstrumentsInChild(dir: string): Promise<InstrumentLoadResult & { fileMb: number; dbPath: string }> {
   const csv = join(dir, 'api-scrip-master.csv');
-  const { bytes } = await child<{ bytes: number }>('scrip-master.ts', [csv, String(SCRIP_ROWS)]);
+  const { bytes } = await runChild<{ bytes: number }>('scrip-master.ts', [csv, String(SCRIP_ROWS)]);
   const server = await serveFile(csv);
   const dbPath = join(dir, 'warm.db');
   try {
-    const result = await child<InstrumentLoadResult>('instrument-child.ts', [server.url, dbPath]);
+    const result = await runChild<InstrumentLoadResult>('instrument-child.ts', [server.url, dbPath]);
     return { ...result, fileMb: mb(bytes), dbPath };
   } finally {
     await server.close();
@@ -86,27 +76,35 @@ async function loadInstrumentsInChild(dir: string): Promise<InstrumentLoadResult
 async function main(): Promise<void> {
   const a = args();
   const started = performance.now();
-  const mainRssAtStartMb = rssMb();
+  const benchRssAtStartMb = rssMb();
   const dir = mkdtempSync(join(tmpdir(), 'tandem-bench-'));
   try {
     const m = machine(a.dbDir);
-    process.stderr.write(`instrument load (${SCRIP_ROWS} rows, child process)…\n`);
+    let t = performance.now();
+    /** Seconds since the last lap. */
+    const lap = () => {
+      const s = ((performance.now() - t) / 1000).toFixed(0);
+      t = performance.now();
+      return `${s} s`;
+    };
+    process.stderr.write(`instrument load (${SCRIP_ROWS} rows, child process)…`);
     const inst = await loadInstrumentsInChild(dir);
+    process.stderr.write(` ${lap()}\n`);
     const scenarios: ScenarioResult[] = [];
     for (const n of a.followers) {
       process.stderr.write(`${n} follower(s): tandem…`);
       const tandem = await runTandem(n, a.workload, inst.dbPath, a.dbDir);
-      process.stderr.write(' floor…');
+      process.stderr.write(` ${lap()}, floor…`);
       const floor = await runFloor(n, a.workload, tandem.plan);
-      process.stderr.write(' done\n');
+      process.stderr.write(` ${lap()}\n`);
       scenarios.push({ followers: n, floor, tandem });
     }
     const { dbPath: _db, ...instruments } = inst;
     const partial: Omit<Results, 'targets'> = {
-      engine: 'in-process, real adapters, loopback fakes',
+      engine: 'the real process (node --import tsx src/main.ts), fake brokers in the bench process over loopback',
       machine: m,
-      workload: { ...a.workload, followerOrdersPerSecond: FOLLOWER_ORDERS_PER_SECOND, fakeRateLimit: 'off' },
-      mainRssAtStartMb,
+      workload: { ...a.workload, followerOrdersPerSecond: FOLLOWER_ORDERS_PER_SECOND, fakeRateLimit: 'off', periodicReconcileOff: reconcileOffHonoured() },
+      benchRssAtStartMb,
       loadAvgAtEnd: loadAvg1(),
       elapsedS: (performance.now() - started) / 1000,
       instruments: { ...instruments, fileRows: SCRIP_ROWS, measuredIn: 'child process' },

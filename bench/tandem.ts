@@ -1,29 +1,39 @@
 /**
- * tandem itself, in-process: startApp (TRADING_MODE=live, Dhan leader, N Dhan followers) against a
- * taped fake Dhan over loopback, console chat with no input and a discarding output, a 'warn'
- * logger into a counting sink. The SQLite file is a fresh copy of the warm database the instrument
- * child built (220k instruments), so start-up is a warm-cache start-up.
+ * One tandem run: the real process (tandem-process.ts) in live mode with a Dhan leader and N Dhan
+ * followers, all of them accounts on the taped fake Dhan that lives in this (the bench) process.
+ * Its SQLite file is a fresh copy of the warm database the instrument child built (220k
+ * instruments), so start-up is a warm-cache start-up. Memory and CPU are read from /proc; after a
+ * SIGTERM stop, tandem's own latency record is read from its SQLite file.
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApp } from '../src/app.js';
-import { parseConfig } from '../src/config.js';
+import Database from 'better-sqlite3';
+import { ConfigError, parseConfig } from '../src/config.js';
 import { copyTag } from '../src/domain/tag.js';
-import { liveHeapMb } from './gc.js';
-import { discard, quietLogger } from './quiet.js';
+import type { FakeDhan } from '../tests/fakes/dhan.js';
+import { memoryOf, probeOf } from './proc.js';
 import { rssMb, summarize, type Summary } from './stats.js';
 import { LEADER_CLIENT, followerClient, startTapedFake } from './fake-tape.js';
+import { startTandemProcess } from './tandem-process.js';
 import { drive, type Follower, type RunResult, type Workload } from './workload.js';
 
 export interface TandemResult extends RunResult {
-  /** startApp called → resolved (warm instrument cache, every stream logged in). */
+  /** Spawn → 'tandem is running' logged (node + tsx start, warm instrument cache, every stream logged in). */
   startupMs: number;
-  rssBeforeMb: number;
+  /** Spawn → its first log line (node + tsx start and the module graph; then the store opens). */
+  firstLogMs: number;
+  /** Ready → the burst's last copy: when periodic reconciliation is on, a run longer than its period includes one. */
+  measuredWindowMs: number;
+  /** tandem's VmRSS when ready, and after the run (the steady state); its VmHWM after the run. */
   rssReadyMb: number;
   rssAfterMb: number;
-  /** V8 heap still live after the run (full GCs, app still running), MB. */
-  liveHeapAfterMb: number;
+  rssPeakMb: number;
+  /** The bench process's own RSS (the fakes and the measurement) before tandem starts and after the run. */
+  benchRssBeforeMb: number;
+  benchRssAfterMb: number;
+  /** Log lines tandem wrote from ready to stop (LOG_LEVEL info). */
+  logLinesInRun: number;
   warnLines: number;
   warnSample: string[];
   /** tandem's own record for the measured copies (copies.internal_latency_us): leader update taken in → just before the order call, ms. */
@@ -34,18 +44,34 @@ export interface TandemResult extends RunResult {
 
 export const FOLLOWER_ORDERS_PER_SECOND = 100;
 
-export async function runTandem(n: number, w: Workload, warmDb: string, dbDir = tmpdir()): Promise<TandemResult> {
-  const dir = mkdtempSync(join(dbDir, 'tandem-bench-'));
-  const dbPath = join(dir, 'tandem.db');
-  copyFileSync(warmDb, dbPath);
-  if (existsSync(`${warmDb}-wal`)) copyFileSync(`${warmDb}-wal`, `${dbPath}-wal`);
+/**
+ * Periodic leader/follower reconciliation replays every open order, and every bench order stays
+ * open (none fills), which no real day does; the bench asks for it off. It still runs at start-up
+ * and on (re)connect.
+ */
+const RECONCILE_ENV = 'RECONCILE_EVERY_MS';
+/** Its period when tandem does not read RECONCILE_ENV (src/engine/engine.ts, reconcileEveryMs). */
+export const DEFAULT_RECONCILE_EVERY_MS = 30_000;
 
-  const { fake, tape } = await startTapedFake();
+/** Whether tandem's config reads RECONCILE_ENV (then it refuses a bad value); if not, tandem reconciles at its default period. */
+export function reconcileOffHonoured(): boolean {
+  try {
+    parseConfig({ [RECONCILE_ENV]: 'not-a-number' });
+    return false;
+  } catch (e) {
+    return e instanceof ConfigError && e.message.startsWith(RECONCILE_ENV);
+  }
+}
+
+/** The environment of a live tandem with a Dhan leader and n Dhan followers on the fake. */
+function tandemEnv(fake: FakeDhan, n: number, dbPath: string): { env: Record<string, string>; followers: Follower[] } {
   const env: Record<string, string> = {
     TRADING_MODE: 'live',
-    LOG_LEVEL: 'warn',
+    // The product's default; tandem logs nothing per order at info (start-up and stop only).
+    LOG_LEVEL: 'info',
     DATABASE_PATH: dbPath,
     SIM_INTERVAL_MS: '0',
+    [RECONCILE_ENV]: '0',
     LEADER_BROKER: 'dhan',
     LEADER_CLIENT_ID: LEADER_CLIENT,
     LEADER_ACCESS_TOKEN: fake.addAccount(LEADER_CLIENT),
@@ -65,37 +91,72 @@ export async function runTandem(n: number, w: Workload, warmDb: string, dbDir = 
     followers.push({ clientId, token, tag: (leaderOrderId) => copyTag(leaderOrderId, id, 0) });
   }
   env.FOLLOWERS = ids.join(',');
+  return { env, followers };
+}
 
-  const log = quietLogger();
-  const rssBeforeMb = rssMb();
-  const t0 = performance.now();
-  // Periodic leader/follower reconciliation off: it replays every open order, and every bench order
-  // stays open (none fills), which no real day does. It still runs at start-up and on (re)connect.
-  const app = await startApp(parseConfig(env), { logger: log.logger, consoleInput: null, consoleOutput: discard(), engine: { reconcileEveryMs: 0 } });
-  const startupMs = performance.now() - t0;
-  const rssReadyMb = rssMb();
+/** tandem's recorded latencies (µs → ms) for the copies of the given leader orders, read after it stopped. */
+function recordedLatencies(dbPath: string, leaderOrderIds: string[]): { internal: Summary; ack: Summary } {
+  const db = new Database(dbPath, { readonly: true });
   try {
-    if (app.engine.leaderStream !== 'connected') throw new Error(`leader stream is ${app.engine.leaderStream} after start-up`);
-    const { result: run, measuredIds } = await drive(fake, tape, followers, w, null);
-    const measured = new Set(measuredIds);
-    await app.engine.idle();
-    await new Promise((r) => setTimeout(r, 500));
-    const rssAfterMb = rssMb();
-    const copies = app.store.copies.since(null, 0).filter((c) => measured.has(c.leaderOrderId) && c.internalLatencyUs !== null);
+    const wanted = new Set(leaderOrderIds);
+    const rows = (
+      db.prepare('SELECT leader_order_id AS id, internal_latency_us AS internalUs, broker_latency_us AS ackUs FROM copies WHERE internal_latency_us IS NOT NULL').all() as {
+        id: string;
+        internalUs: number;
+        ackUs: number | null;
+      }[]
+    ).filter((r) => wanted.has(r.id));
+    return { internal: summarize(rows.map((r) => r.internalUs / 1000)), ack: summarize(rows.filter((r) => r.ackUs !== null).map((r) => r.ackUs! / 1000)) };
+  } finally {
+    db.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function runTandem(n: number, w: Workload, warmDb: string, dbDir = tmpdir()): Promise<TandemResult> {
+  const dir = mkdtempSync(join(dbDir, 'tandem-bench-'));
+  const dbPath = join(dir, 'tandem.db');
+  copyFileSync(warmDb, dbPath);
+  if (existsSync(`${warmDb}-wal`)) copyFileSync(`${warmDb}-wal`, `${dbPath}-wal`);
+
+  const { fake, tape } = await startTapedFake();
+  const { env, followers } = tandemEnv(fake, n, dbPath);
+  const benchRssBeforeMb = rssMb();
+  const tandem = startTandemProcess(env, dir);
+  try {
+    const readyAt = await tandem.ready;
+    const down = [LEADER_CLIENT, ...followers.map((f) => f.clientId)].filter((c) => fake.connectedSockets(c) === 0);
+    if (down.length) throw new Error(`tandem is ready but these order streams are not logged in at the fake: ${down.join(', ')}`);
+    const logLinesAtReady = tandem.logLines();
+    const ready = memoryOf(tandem.pid);
+    const { result: run, measuredIds } = await Promise.race([drive(fake, tape, followers, w, null, probeOf(tandem.pid)), tandem.died]);
+    const measuredWindowMs = performance.now() - readyAt;
+    await sleep(500); // the last acknowledgements and follower order updates land
+    const after = memoryOf(tandem.pid);
+    const benchRssAfterMb = rssMb();
+    const logLinesInRun = tandem.logLines() - logLinesAtReady;
+    const code = await tandem.stop();
+    if (code !== 0) throw new Error(`tandem exited with ${code} on SIGTERM:\n${tandem.tail()}`);
+    const recorded = recordedLatencies(dbPath, measuredIds);
     return {
       ...run,
-      startupMs,
-      rssBeforeMb,
-      rssReadyMb,
-      rssAfterMb,
-      liveHeapAfterMb: liveHeapMb(),
-      warnLines: log.lines(),
-      warnSample: log.sample(),
-      engineInternal: summarize(copies.map((c) => c.internalLatencyUs! / 1000)),
-      brokerAck: summarize(copies.filter((c) => c.brokerLatencyUs !== null).map((c) => c.brokerLatencyUs! / 1000)),
+      startupMs: readyAt - tandem.spawnedAt,
+      firstLogMs: (tandem.firstLogAt() ?? Number.NaN) - tandem.spawnedAt,
+      measuredWindowMs,
+      rssReadyMb: ready.rssMb,
+      rssAfterMb: after.rssMb,
+      rssPeakMb: after.hwmMb,
+      benchRssBeforeMb,
+      benchRssAfterMb,
+      logLinesInRun,
+      warnLines: tandem.warnLines(),
+      warnSample: tandem.warnSample(),
+      engineInternal: recorded.internal,
+      brokerAck: recorded.ack,
     };
   } finally {
-    await app.stop();
+    await tandem.stop();
     await fake.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,8 @@
  *
  * Latency of one copy = follower request RECEIVED at the fake (its performance.now() at arrival)
  * − leader PENDING frame SENT (the fake's onPush hook, right before it writes the frame). Both
- * clocks are this process's performance.now().
+ * clocks are the bench process's performance.now(); the process under test (tandem, or the floor)
+ * is another process, whose CPU the bench reads from /proc through a Probe.
  */
 import type { FakeDhan } from '../tests/fakes/dhan.js';
 import { LEADER_CLIENT, LEADER_ORDER, type Tape } from './fake-tape.js';
@@ -15,9 +16,9 @@ import { summarize, type Summary } from './stats.js';
 export interface Workload {
   /** Measured leader orders wanted per run (fewer only when the time budget says so; see Plan). */
   orders: number;
-  /** The fastest pace; a run slows it down so the main thread stays below maxUtil (see Plan). */
+  /** The fastest pace; a run slows it down so tandem's main thread stays below maxUtil (see Plan). */
   paceMs: number;
-  /** Highest event-loop utilisation the paced run may impose (0 = keep paceMs whatever it costs). */
+  /** Highest share of time on CPU the paced run may impose on tandem's main thread (0 = keep paceMs whatever it costs). */
   maxUtil: number;
   warmup: number;
   burst: number;
@@ -55,13 +56,23 @@ export interface BurstResult {
   first100CopiesPerSec: number;
 }
 
+/** CPU of the process under test, read from outside (proc.ts), ms since it started. */
+export interface Probe {
+  /** Its main thread (the event loop): on CPU, and runnable but waiting for a CPU (every core busy). */
+  mainThread(): { cpuMs: number; waitMs: number };
+  /** All its threads, user + system. */
+  cpuMs(): number;
+}
+
 export interface RunResult {
   followers: number;
   plan: Plan;
-  /** Main-thread busy time per leader order (event-loop utilisation × time ÷ orders; fakes, SQLite syncs included), ms. */
+  /** Main thread of the process under test on CPU per leader order, in the warm-up, ms (time blocked off CPU, e.g. in an fsync, is not in it). */
   busyPerOrderMs: number;
-  /** Event-loop utilisation during the paced run. */
+  /** Share of the paced run's wall time its main thread was on CPU. */
   pacedUtil: number;
+  /** Paced run: time its main thread waited for a CPU, per leader order, ms (other work on the machine, the bench's fakes included, shows here). */
+  runQueueWaitPerOrderMs: number;
   /** Mean spacing actually achieved between paced leader orders. */
   achievedPaceMs: number;
   /** Every (leader order, follower) copy, ms. */
@@ -75,8 +86,10 @@ export interface RunResult {
   burst: BurstResult;
   /** Copies never seen at the fake within the deadline (should be 0). */
   missing: number;
-  /** Process CPU (user + system, all threads, fakes included) per measured leader order, ms. */
+  /** CPU of the process under test (user + system, all threads) per measured leader order, ms. */
   cpuPerOrderMs: number;
+  /** CPU of the bench process (the fake brokers and this measurement) per measured leader order, ms. */
+  benchCpuPerOrderMs: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -126,7 +139,7 @@ export function planFor(w: Workload, followers: number, busyPerOrderMs: number):
   const orders = fit(w.pacedBudgetMs, paceMs, w.orders);
   const burst = fit(w.burstBudgetMs, Math.max(1, busyPerOrderMs), w.burst);
   const why: string[] = [];
-  if (paceMs > w.paceMs) why.push(`paced ${paceMs} ms apart, not ${w.paceMs}: a leader order keeps the main thread busy ${busyPerOrderMs.toFixed(1)} ms, and utilisation stays ≤ ${w.maxUtil}`);
+  if (paceMs > w.paceMs) why.push(`paced ${paceMs} ms apart, not ${w.paceMs}: a leader order keeps tandem's main thread on CPU ${busyPerOrderMs.toFixed(1)} ms, and utilisation stays ≤ ${w.maxUtil}`);
   if (orders < w.orders || burst < w.burst) why.push(`${orders} of ${w.orders} orders and a burst of ${burst} fit the ${(w.pacedBudgetMs / 1000).toFixed(0)} s + ${(w.burstBudgetMs / 1000).toFixed(0)} s budget (--no-budget for the full counts)`);
   return { paceMs, orders, burst, note: why.length ? why.join('; ') : null };
 }
@@ -135,23 +148,27 @@ export function planFor(w: Workload, followers: number, busyPerOrderMs: number):
  * Warm-up, then the paced run, then the burst; everything measured at the fake. The plan comes
  * from the warm-up (the tandem run), or is given (the floor repeats tandem's plan).
  */
-export async function drive(fake: FakeDhan, tape: Tape, followers: Follower[], w: Workload, plan: Plan | null): Promise<{ result: RunResult; measuredIds: string[] }> {
+export async function drive(fake: FakeDhan, tape: Tape, followers: Follower[], w: Workload, plan: Plan | null, probe: Probe): Promise<{ result: RunResult; measuredIds: string[] }> {
   const { pendingAt } = tape;
   // Warm-up in two halves: the first warms the JIT and the connections, the second is timed.
   const half = Math.floor(w.warmup / 2);
   await settle(tape, followers, (await paced(fake, half, w.paceMs)).ids, 60_000);
-  const elu0 = performance.eventLoopUtilization();
+  const main0 = probe.mainThread().cpuMs;
   const warm = await paced(fake, w.warmup - half, w.paceMs);
   await settle(tape, followers, warm.ids, 60_000);
-  const busyPerOrderMs = performance.eventLoopUtilization(elu0).active / Math.max(1, warm.ids.length);
+  const busyPerOrderMs = (probe.mainThread().cpuMs - main0) / Math.max(1, warm.ids.length);
   const p = plan ?? planFor(w, followers.length, busyPerOrderMs);
 
-  const cpu0 = process.cpuUsage();
-  const elu1 = performance.eventLoopUtilization();
+  const benchCpu0 = process.cpuUsage();
+  const cpu0 = probe.cpuMs();
+  const main1 = probe.mainThread();
+  const wall1 = performance.now();
   const run = await paced(fake, p.orders, p.paceMs);
   await settle(tape, followers, run.ids, 180_000);
-  const pacedUtil = performance.eventLoopUtilization(elu1).utilization;
-  const cpu = process.cpuUsage(cpu0);
+  const main2 = probe.mainThread();
+  const pacedUtil = (main2.cpuMs - main1.cpuMs) / (performance.now() - wall1);
+  const cpuMs = probe.cpuMs() - cpu0;
+  const benchCpu = process.cpuUsage(benchCpu0);
 
   await sleep(1100); // the follower token buckets refill before the burst
   const burstIds: string[] = [];
@@ -204,12 +221,14 @@ export async function drive(fake: FakeDhan, tape: Tape, followers: Follower[], w
     plan: p,
     busyPerOrderMs,
     pacedUtil,
+    runQueueWaitPerOrderMs: (main2.waitMs - main1.waitMs) / Math.max(1, p.orders),
     achievedPaceMs: run.achievedPaceMs,
     internal: summarize(internal),
     last: lastSummary,
     tailMs,
-    // A backlog: the last order waited far longer than a typical one, and longer than several paces.
-    saturated: tailMs > Math.max(5 * p.paceMs, 3 * lastSummary.p50),
+    // A backlog: the last order waited far longer than a typical one, and longer than several paces;
+    // or the whole run queued (the typical order waited longer than two paces).
+    saturated: tailMs > Math.max(5 * p.paceMs, 3 * lastSummary.p50) || lastSummary.p50 > 2 * p.paceMs,
     burst: {
       orders: burstIds.length,
       copies: all.copies,
@@ -220,7 +239,8 @@ export async function drive(fake: FakeDhan, tape: Tape, followers: Follower[], w
       first100CopiesPerSec: (head.copies / head.ms) * 1000,
     },
     missing,
-    cpuPerOrderMs: (cpu.user + cpu.system) / 1000 / Math.max(1, p.orders),
+    cpuPerOrderMs: cpuMs / Math.max(1, p.orders),
+    benchCpuPerOrderMs: (benchCpu.user + benchCpu.system) / 1000 / Math.max(1, p.orders),
   };
   return { result, measuredIds: run.ids };
 }

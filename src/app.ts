@@ -103,6 +103,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     logger: log,
     events: notifier,
     approval: { thresholdInr: cfg.approval.thresholdInr, lotsAbove: cfg.approval.lotsAbove, timeoutMs: cfg.approval.timeoutSeconds * 1000 },
+    reconcileEveryMs: cfg.reconcileEveryMs,
     ...o.engine,
     executor: { lookupDelaysMs: cfg.unknownOutcomeLookupsMs, ...o.engine?.executor },
   });

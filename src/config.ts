@@ -69,6 +69,8 @@ export interface Config {
   brokerTimeoutMs: number;
   /** Waits before each look-up by tag of an order whose placement outcome is unknown, ms. */
   unknownOutcomeLookupsMs: number[];
+  /** Period of the leader (and follower) order-book reconciliation, ms; 0 = only at start-up and on every (re)connect. */
+  reconcileEveryMs: number;
   endpoints: {
     dhanApiUrl: string;
     dhanOrderWsUrl: string;
@@ -250,6 +252,7 @@ export function parseConfig(env: Env): Config {
       'a comma list of 1 to 10 waits in milliseconds, like 300,1000,2500',
       [300, 1000, 2500],
     ),
+    reconcileEveryMs: read(env, 'RECONCILE_EVERY_MS', z.coerce.number().int().min(0), 'a whole number of milliseconds ≥ 0 (0 = only at start-up and on reconnect)', 30_000),
     simIntervalMs: read(env, 'SIM_INTERVAL_MS', z.coerce.number().int().min(0), 'a whole number of milliseconds ≥ 0 (0 = the simulated leader stays idle)', 3000),
     endpoints: {
       dhanApiUrl: read(env, 'DHAN_API_URL', url, 'an http(s) URL', 'https://api.dhan.co/v2'),

@@ -58,6 +58,7 @@ describe('parseConfig: defaults and the demo', () => {
     expect(cfg.telegram).toEqual({ botToken: null, apiRoot: 'https://api.telegram.org', adminIds: [], viewerIds: [] });
     expect(cfg.approval).toEqual({ thresholdInr: null, lotsAbove: null, timeoutSeconds: 60 });
     expect(cfg.simIntervalMs).toBe(3000);
+    expect(cfg.reconcileEveryMs).toBe(30_000);
     expect(cfg.endpoints).toEqual({
       dhanApiUrl: 'https://api.dhan.co/v2',
       dhanOrderWsUrl: 'wss://api-order-update.dhan.co',
@@ -116,6 +117,7 @@ describe('parseConfig: a full live configuration', () => {
       APPROVAL_LOTS_ABOVE: '20',
       APPROVAL_TIMEOUT_SECONDS: '90',
       SIM_INTERVAL_MS: '0',
+      RECONCILE_EVERY_MS: '0',
       DHAN_API_URL: 'https://sandbox.dhan.co/v2///',
       KITE_WS_URL: 'ws://localhost:9000',
     });
@@ -151,6 +153,7 @@ describe('parseConfig: a full live configuration', () => {
     ]);
     expect(cfg.approval).toEqual({ thresholdInr: 100000, lotsAbove: 20, timeoutSeconds: 90 });
     expect(cfg.simIntervalMs).toBe(0);
+    expect(cfg.reconcileEveryMs).toBe(0);
     expect(cfg.endpoints.dhanApiUrl).toBe('https://sandbox.dhan.co/v2');
     expect(cfg.endpoints.kiteWsUrl).toBe('ws://localhost:9000');
   });
@@ -216,6 +219,7 @@ describe('parseConfig: every bad value is one line naming the variable and what 
     { env: { APPROVAL_TIMEOUT_SECONDS: '3601' }, variable: 'APPROVAL_TIMEOUT_SECONDS', accepts: /whole number of seconds from \d+ to 3600/ },
     { env: { APPROVAL_TIMEOUT_SECONDS: '60.5' }, variable: 'APPROVAL_TIMEOUT_SECONDS', accepts: /whole number of seconds/ },
     { env: { SIM_INTERVAL_MS: '-1' }, variable: 'SIM_INTERVAL_MS', accepts: /milliseconds ≥ 0/ },
+    { env: { RECONCILE_EVERY_MS: '30s' }, variable: 'RECONCILE_EVERY_MS', accepts: /milliseconds ≥ 0/ },
     { env: { DHAN_API_URL: 'not a url' }, variable: 'DHAN_API_URL', accepts: /http\(s\) URL/ },
     { env: { DHAN_ORDER_WS_URL: 'wss://has space' }, variable: 'DHAN_ORDER_WS_URL', accepts: /ws\(s\) URL/ },
     { env: { DHAN_INSTRUMENTS_URL: 'file:///tmp/x.csv' }, variable: 'DHAN_INSTRUMENTS_URL', accepts: /http\(s\) URL/ },
