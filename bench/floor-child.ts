@@ -53,7 +53,8 @@ async function serve(s: FloorSetup): Promise<() => void> {
         price: d.Price,
         afterMarketOrder: false,
       };
-      f.http.post('/orders', body, { headers: f.headers }).catch(() => {});
+      // Serialised before axios, as the Dhan adapter does (src/brokers/dhan/dhan-rest.ts).
+      f.http.post('/orders', JSON.stringify(body), { headers: f.headers }).catch(() => {});
     }
   });
   return () => {

@@ -1,7 +1,7 @@
 /** The human table and the targets. */
 import type { Machine } from './machine.js';
 import type { InstrumentLoadResult } from './instrument-child.js';
-import { DEFAULT_RECONCILE_EVERY_MS, type TandemResult } from './tandem.js';
+import type { TandemResult } from './tandem.js';
 import type { RunResult, Workload } from './workload.js';
 
 export interface ScenarioResult {
@@ -13,7 +13,7 @@ export interface ScenarioResult {
 export interface Results {
   engine: string;
   machine: Machine;
-  workload: Workload & { followerOrdersPerSecond: number; fakeRateLimit: 'off'; periodicReconcileOff: boolean };
+  workload: Workload & { followerOrdersPerSecond: number; fakeRateLimit: 'off'; periodicReconcile: 'off' };
   /** The bench process (the fakes, the measurement), at its start. */
   benchRssAtStartMb: number;
   loadAvgAtEnd: number;
@@ -65,11 +65,7 @@ export function render(r: Results): string {
   );
   out.push(`          is on CPU at most ${w.maxUtil > 0 ? `${w.maxUtil * 100}%` : '∞'} of the time (measured in the warm-up), so the figures are latency, not a queue; each follower queue allows ${w.followerOrdersPerSecond}/s;`);
   out.push(`          then ${w.burst} pushed back to back; fake Dhan's own rate limit off; 1 lot NIFTY CE limit BUY, ratio 1`);
-  out.push(
-    w.periodicReconcileOff
-      ? `          periodic reconcile off (RECONCILE_EVERY_MS=0)`
-      : `          periodic reconcile at tandem's default, every ${DEFAULT_RECONCILE_EVERY_MS / 1000} s (its config does not read RECONCILE_EVERY_MS yet); a run whose measured part is longer says so`,
-  );
+  out.push(`          periodic reconcile off (RECONCILE_EVERY_MS=0: every bench order stays open, and each reconcile would replay them all)`);
   if (w.pacedBudgetMs > 0) out.push(`          runs with >1 follower get ${w.pacedBudgetMs / 1000} s paced + ${w.burstBudgetMs / 1000} s burst and shrink their counts to fit (said below)`);
   out.push(`latency   leader PENDING frame written by the fake → follower POST /orders received by the fake: both timestamps taken in the bench process (performance.now())`);
   out.push(`tandem    its own process (LOG_LEVEL info, console chat on /dev/null); CPU and RSS read from /proc; its own latency record read from its SQLite file after a SIGTERM stop`);
@@ -97,7 +93,7 @@ export function render(r: Results): string {
     line('', `burst ${T.burst.orders}: copies/s`, T.burst.copiesPerSec, F.burst.copiesPerSec, 0);
     line('', 'burst first 100: copies/s', T.burst.first100CopiesPerSec, F.burst.first100CopiesPerSec, 0);
     line('', 'start-up to ready, warm cache (ms)', T.startupMs, null, 0, false);
-    out[out.length - 1] += ` (spawn → 'tandem is running'; node + tsx start included: first log line at ${f(T.firstLogMs, 0)} ms)`;
+    out[out.length - 1] += ` (spawn → 'tandem is running'; node start included: first log line at ${f(T.firstLogMs, 0)} ms)`;
     line('', 'tandem RSS ready → after run (MB)', T.rssReadyMb, null, 0, false);
     out[out.length - 1] += ` → ${f(T.rssAfterMb, 0)} (VmHWM ${f(T.rssPeakMb, 0)})`;
     line('', 'bench RSS before → after (MB)', T.benchRssBeforeMb, null, 0, false);
@@ -107,9 +103,6 @@ export function render(r: Results): string {
       `main thread ${f(T.pacedUtil * 100, 0)}% on CPU while paced (floor ${f(F.pacedUtil * 100, 0)}%); capacity ≈ ${f(1000 / T.busyPerOrderMs, 0)} leader orders/s = ${f((1000 / T.busyPerOrderMs) * s.followers, 0)} copies/s (floor ${f((1000 / F.busyPerOrderMs) * s.followers, 0)}) · copies missing ${T.missing}/${F.missing}`,
     );
     note(`tandem log: ${T.logLinesInRun} lines during the run · warn/error lines ${T.warnLines}${T.warnSample[0] ? `, first: ${T.warnSample[0].slice(0, 160)}` : ''}`);
-    if (!w.periodicReconcileOff && T.measuredWindowMs > DEFAULT_RECONCILE_EVERY_MS) {
-      note(`a periodic reconcile fell inside this run (ready → last burst copy ${f(T.measuredWindowMs / 1000, 0)} s): it replays every open order, and no bench order ever fills`);
-    }
     const queued = (x: RunResult) => `last-follower p50 ${f(x.last.p50, 0)} ms at a pace of ${x.plan.paceMs} ms; the last paced order waited ${f(x.tailMs, 0)} ms`;
     if (T.saturated) note(`SATURATED: the latency rows include queueing (${queued(T)})`);
     if (F.saturated) note(`floor SATURATED (${queued(F)})`);

@@ -14,7 +14,9 @@
  * the floor (its own process) with the same order counts. The fake brokers of (2) live in this
  * process.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +27,7 @@ import { loadAvg1, machine } from './machine.js';
 import { render, targets, type Results, type ScenarioResult } from './report.js';
 import { serveFile } from './scrip-master.js';
 import { mb, rssMb } from './stats.js';
-import { FOLLOWER_ORDERS_PER_SECOND, reconcileOffHonoured, runTandem } from './tandem.js';
+import { FOLLOWER_ORDERS_PER_SECOND, runTandem } from './tandem.js';
 import type { Workload } from './workload.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -87,6 +89,10 @@ async function main(): Promise<void> {
       t = performance.now();
       return `${s} s`;
     };
+    // tandem runs as the Docker image runs it: compiled JavaScript in dist/, built the same way.
+    process.stderr.write('building dist/ (tsc -p tsconfig.build.json)…');
+    execFileSync(process.execPath, [createRequire(import.meta.url).resolve('typescript/bin/tsc'), '-p', join(HERE, '../tsconfig.build.json')], { stdio: 'inherit' });
+    process.stderr.write(` ${lap()}\n`);
     process.stderr.write(`instrument load (${SCRIP_ROWS} rows, child process)…`);
     const inst = await loadInstrumentsInChild(dir);
     process.stderr.write(` ${lap()}\n`);
@@ -101,9 +107,9 @@ async function main(): Promise<void> {
     }
     const { dbPath: _db, ...instruments } = inst;
     const partial: Omit<Results, 'targets'> = {
-      engine: 'the real process (node --import tsx src/main.ts), fake brokers in the bench process over loopback',
+      engine: 'the real process as the Docker image runs it (node --enable-source-maps dist/main.js, built first), fake brokers in the bench process over loopback',
       machine: m,
-      workload: { ...a.workload, followerOrdersPerSecond: FOLLOWER_ORDERS_PER_SECOND, fakeRateLimit: 'off', periodicReconcileOff: reconcileOffHonoured() },
+      workload: { ...a.workload, followerOrdersPerSecond: FOLLOWER_ORDERS_PER_SECOND, fakeRateLimit: 'off', periodicReconcile: 'off' },
       benchRssAtStartMb,
       loadAvgAtEnd: loadAvg1(),
       elapsedS: (performance.now() - started) / 1000,

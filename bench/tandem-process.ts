@@ -1,5 +1,6 @@
 /**
- * The real tandem process, as `npm start` runs it (`node --import tsx src/main.ts`), headless: it
+ * The real tandem process, as the Docker image runs it (`node --enable-source-maps dist/main.js`;
+ * run.ts builds dist/ first with `tsc -p tsconfig.build.json`, as the image does), headless: it
  * starts in a scratch directory (so no `.env` of the checkout is read; the environment given is
  * all it sees), stdin is /dev/null (the console chat reads end-of-file and stays idle), its chat
  * output (stdout) is discarded, and its pino JSON log (stderr, in console mode) is read line by
@@ -11,7 +12,8 @@ import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const TSX = import.meta.resolve('tsx');
+/** Extra node flags for tandem (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it), space-separated. */
+const EXTRA_NODE_ARGS = (process.env.BENCH_TANDEM_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const READY_MSG = 'tandem is running';
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -39,9 +41,9 @@ export interface TandemProcess {
 
 export function startTandemProcess(env: Record<string, string>, cwd: string): TandemProcess {
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/main.ts')], {
+  const child = spawn(process.execPath, [...EXTRA_NODE_ARGS, '--enable-source-maps', join(ROOT, 'dist/main.js')], {
     cwd,
-    env: { ...env, TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') },
+    env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   if (child.pid === undefined) throw new Error('tandem did not start');

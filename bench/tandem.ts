@@ -9,7 +9,6 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ConfigError, parseConfig } from '../src/config.js';
 import { copyTag } from '../src/domain/tag.js';
 import type { FakeDhan } from '../tests/fakes/dhan.js';
 import { memoryOf, probeOf } from './proc.js';
@@ -19,12 +18,10 @@ import { startTandemProcess } from './tandem-process.js';
 import { drive, type Follower, type RunResult, type Workload } from './workload.js';
 
 export interface TandemResult extends RunResult {
-  /** Spawn → 'tandem is running' logged (node + tsx start, warm instrument cache, every stream logged in). */
+  /** Spawn → 'tandem is running' logged (node start, warm instrument cache, every stream logged in). */
   startupMs: number;
-  /** Spawn → its first log line (node + tsx start and the module graph; then the store opens). */
+  /** Spawn → its first log line (node start and the module graph; then the store opens). */
   firstLogMs: number;
-  /** Ready → the burst's last copy: when periodic reconciliation is on, a run longer than its period includes one. */
-  measuredWindowMs: number;
   /** tandem's VmRSS when ready, and after the run (the steady state); its VmHWM after the run. */
   rssReadyMb: number;
   rssAfterMb: number;
@@ -45,24 +42,10 @@ export interface TandemResult extends RunResult {
 export const FOLLOWER_ORDERS_PER_SECOND = 100;
 
 /**
- * Periodic leader/follower reconciliation replays every open order, and every bench order stays
- * open (none fills), which no real day does; the bench asks for it off. It still runs at start-up
- * and on (re)connect.
+ * Periodic leader/follower reconciliation (RECONCILE_EVERY_MS) replays every open order, and every
+ * bench order stays open (none fills), which no real day does: the bench turns it off. It still
+ * runs at start-up and on (re)connect.
  */
-const RECONCILE_ENV = 'RECONCILE_EVERY_MS';
-/** Its period when tandem does not read RECONCILE_ENV (src/engine/engine.ts, reconcileEveryMs). */
-export const DEFAULT_RECONCILE_EVERY_MS = 30_000;
-
-/** Whether tandem's config reads RECONCILE_ENV (then it refuses a bad value); if not, tandem reconciles at its default period. */
-export function reconcileOffHonoured(): boolean {
-  try {
-    parseConfig({ [RECONCILE_ENV]: 'not-a-number' });
-    return false;
-  } catch (e) {
-    return e instanceof ConfigError && e.message.startsWith(RECONCILE_ENV);
-  }
-}
-
 /** The environment of a live tandem with a Dhan leader and n Dhan followers on the fake. */
 function tandemEnv(fake: FakeDhan, n: number, dbPath: string): { env: Record<string, string>; followers: Follower[] } {
   const env: Record<string, string> = {
@@ -71,7 +54,7 @@ function tandemEnv(fake: FakeDhan, n: number, dbPath: string): { env: Record<str
     LOG_LEVEL: 'info',
     DATABASE_PATH: dbPath,
     SIM_INTERVAL_MS: '0',
-    [RECONCILE_ENV]: '0',
+    RECONCILE_EVERY_MS: '0',
     LEADER_BROKER: 'dhan',
     LEADER_CLIENT_ID: LEADER_CLIENT,
     LEADER_ACCESS_TOKEN: fake.addAccount(LEADER_CLIENT),
@@ -131,7 +114,6 @@ export async function runTandem(n: number, w: Workload, warmDb: string, dbDir = 
     const logLinesAtReady = tandem.logLines();
     const ready = memoryOf(tandem.pid);
     const { result: run, measuredIds } = await Promise.race([drive(fake, tape, followers, w, null, probeOf(tandem.pid)), tandem.died]);
-    const measuredWindowMs = performance.now() - readyAt;
     await sleep(500); // the last acknowledgements and follower order updates land
     const after = memoryOf(tandem.pid);
     const benchRssAfterMb = rssMb();
@@ -143,7 +125,6 @@ export async function runTandem(n: number, w: Workload, warmDb: string, dbDir = 
       ...run,
       startupMs: readyAt - tandem.spawnedAt,
       firstLogMs: (tandem.firstLogAt() ?? Number.NaN) - tandem.spawnedAt,
-      measuredWindowMs,
       rssReadyMb: ready.rssMb,
       rssAfterMb: after.rssMb,
       rssPeakMb: after.hwmMb,
