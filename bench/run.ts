@@ -28,6 +28,7 @@ import { render, targets, type Results, type ScenarioResult } from './report.js'
 import { serveFile } from './scrip-master.js';
 import { mb, rssMb } from './stats.js';
 import { FOLLOWER_ORDERS_PER_SECOND, runTandem } from './tandem.js';
+import { IMAGE_COMMAND } from './tandem-process.js';
 import type { Workload } from './workload.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
     }
     const { dbPath: _db, ...instruments } = inst;
     const partial: Omit<Results, 'targets'> = {
-      engine: 'the real process as the Docker image runs it (node --enable-source-maps dist/main.js, built first), fake brokers in the bench process over loopback',
+      engine: `the real process, started as the Docker image starts it (${IMAGE_COMMAND}; dist/ built first), fake brokers in the bench process over loopback`,
       machine: m,
       workload: { ...a.workload, followerOrdersPerSecond: FOLLOWER_ORDERS_PER_SECOND, fakeRateLimit: 'off', periodicReconcile: 'off' },
       benchRssAtStartMb,

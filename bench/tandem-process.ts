@@ -1,6 +1,6 @@
 /**
- * The real tandem process, as the Docker image runs it (`node --enable-source-maps dist/main.js`;
- * run.ts builds dist/ first with `tsc -p tsconfig.build.json`, as the image does), headless: it
+ * The real tandem process, started with the Docker image's own command (the Dockerfile's CMD, read
+ * from it; run.ts builds dist/ first with `tsc -p tsconfig.build.json`, as the image does), headless: it
  * starts in a scratch directory (so no `.env` of the checkout is read; the environment given is
  * all it sees), stdin is /dev/null (the console chat reads end-of-file and stays idle), its chat
  * output (stdout) is discarded, and its pino JSON log (stderr, in console mode) is read line by
@@ -8,10 +8,22 @@
  * error lines counted with a few kept.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
+/** The Dockerfile's `CMD ["node", …flags, "dist/main.js"]`, without the leading "node". */
+export const IMAGE_ARGS = ((): string[] => {
+  const cmd = /^CMD (\[.*\])\s*$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  const argv = cmd ? (JSON.parse(cmd) as string[]) : [];
+  if (argv[0] !== 'node' || argv.at(-1) !== 'dist/main.js') throw new Error(`Dockerfile CMD is not ["node", …, "dist/main.js"]: ${cmd}`);
+  return [...argv.slice(1, -1), join(ROOT, 'dist/main.js')];
+})();
+
+/** How tandem is started, for the report. */
+export const IMAGE_COMMAND = `node ${IMAGE_ARGS.slice(0, -1).join(' ')} dist/main.js`;
+
 /** Extra node flags for tandem (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it), space-separated. */
 const EXTRA_NODE_ARGS = (process.env.BENCH_TANDEM_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const READY_MSG = 'tandem is running';
@@ -41,7 +53,7 @@ export interface TandemProcess {
 
 export function startTandemProcess(env: Record<string, string>, cwd: string): TandemProcess {
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...EXTRA_NODE_ARGS, '--enable-source-maps', join(ROOT, 'dist/main.js')], {
+  const child = spawn(process.execPath, [...EXTRA_NODE_ARGS, ...IMAGE_ARGS], {
     cwd,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -14,6 +14,25 @@ export interface Instrument extends InstrumentRef {
   freezeQty: number | null;
 }
 
+/**
+ * Where a downloaded instrument master goes (the store's InstrumentRepo). A load stages rows as they
+ * arrive, so the master is never held in memory whole, and readers see nothing of it until `commit`
+ * swaps the whole master in at once; `abort` (a no-op after `commit`) drops what was staged and keeps
+ * the stored master.
+ */
+export interface InstrumentSink {
+  beginLoad(broker: string): InstrumentLoad;
+}
+
+export interface InstrumentLoad {
+  add(rows: Iterable<Instrument>): void;
+  /** Rows added so far. */
+  readonly count: number;
+  /** Replace the broker's master with the rows added; returns how many there were. */
+  commit(at: number): number;
+  abort(): void;
+}
+
 /** The segments traded in lots of more than one unit. */
 export function isDerivative(segment: Segment): boolean {
   return segment === 'NSE_FNO' || segment === 'BSE_FNO' || segment === 'MCX_COMM' || segment === 'NSE_CURRENCY';

@@ -1,10 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dhanInstrumentOfCsv, loadDhanInstruments, tickInRupees } from '../../src/brokers/dhan/dhan-instruments.js';
 import { Store } from '../../src/store/index.js';
 import { DHAN_FAKE_TRADABLE, startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
+import { DHAN_FAKE_INSTRUMENTS, DHAN_SCRIP_MASTER_HEADER, scripMasterLine } from '../fakes/dhan/instruments.js';
 import { silentLogger } from './dhan-harness.js';
 
 describe('loadDhanInstruments into a real SQLite store', () => {
@@ -60,6 +63,62 @@ describe('loadDhanInstruments into a real SQLite store', () => {
     } finally {
       await fake2.close();
     }
+  });
+});
+
+/** A one-off server: `respond` writes the body (and may cut the connection). */
+async function serveOnce(respond: (res: import('node:http').ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((_req, res) => respond(res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/api-scrip-master.csv`,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+describe('a bad download keeps the stored master', () => {
+  let dir: string;
+  let store: Store;
+  const good = `${DHAN_SCRIP_MASTER_HEADER}\n${DHAN_FAKE_INSTRUMENTS.map(scripMasterLine).join('\n')}\n`;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tandem-dhan-bad-'));
+    store = Store.open(join(dir, 'tandem.db'));
+    const ok = await serveOnce((res) => res.end(good));
+    try {
+      await loadDhanInstruments({ url: ok.url, store: store.instruments, logger: silentLogger });
+    } finally {
+      await ok.close();
+    }
+    expect(store.instruments.count('dhan')).toBe(DHAN_FAKE_TRADABLE.length);
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['a header alone', (res: import('node:http').ServerResponse) => res.end(`${DHAN_SCRIP_MASTER_HEADER}\r\n`), /no usable rows/],
+    ['an empty body', (res: import('node:http').ServerResponse) => res.end(), /no usable rows/],
+    ['a body ending inside a quoted field', (res: import('node:http').ServerResponse) => res.end(`${good}NSE,E,1,EQUITY,,"ABC`), /quote not closed/],
+    [
+      'a connection cut mid-body',
+      (res: import('node:http').ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'text/csv', 'content-length': String(good.length * 2) });
+        res.write(good, () => res.destroy());
+      },
+      /aborted|socket|ECONNRESET|terminated/i,
+    ],
+  ] as const)('%s', async (_what, respond, error) => {
+    const bad = await serveOnce(respond);
+    try {
+      await expect(loadDhanInstruments({ url: bad.url, store: store.instruments, logger: silentLogger })).rejects.toThrow(error);
+    } finally {
+      await bad.close();
+    }
+    expect(store.instruments.count('dhan')).toBe(DHAN_FAKE_TRADABLE.length);
+    expect(store.instruments.get('dhan', 'NSE_EQ', '1333')?.symbol).toBe('HDFCBANK');
   });
 });
 

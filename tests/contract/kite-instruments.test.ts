@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadKiteInstruments } from '../../src/brokers/kite/kite-instruments.js';
-import { SessionExpired } from '../../src/brokers/port.js';
+import { BrokerUnavailable, SessionExpired } from '../../src/brokers/port.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { Store } from '../../src/store/index.js';
 import { TEST_INSTRUMENTS, testInstrument } from '../fakes/instruments.js';
@@ -59,5 +61,22 @@ describe('Kite instruments into SQLite', () => {
     fake.expireToken(apiKey);
     await expect(loadKiteInstruments({ apiUrl: fake.apiUrl, apiKey, accessToken, store: store.instruments, logger })).rejects.toBeInstanceOf(SessionExpired);
     expect(store.instruments.count('kite')).toBe(0);
+  });
+
+  it('keeps the stored master when the download has no usable rows', async () => {
+    const n = await loadKiteInstruments({ apiUrl: fake.apiUrl, apiKey, accessToken, store: store.instruments, logger });
+    const empty = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.end('instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n');
+    });
+    await new Promise<void>((r) => empty.listen(0, '127.0.0.1', r));
+    try {
+      const apiUrl = `http://127.0.0.1:${(empty.address() as AddressInfo).port}`;
+      await expect(loadKiteInstruments({ apiUrl, apiKey, accessToken, store: store.instruments, logger })).rejects.toBeInstanceOf(BrokerUnavailable);
+    } finally {
+      empty.closeAllConnections();
+      await new Promise<void>((r) => empty.close(() => r()));
+    }
+    expect(store.instruments.count('kite')).toBe(n);
   });
 });

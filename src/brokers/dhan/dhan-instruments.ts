@@ -1,7 +1,8 @@
 /**
  * The Dhan compact scrip master (`api-scrip-master.csv`) → `instruments` rows for broker 'dhan'.
- * The body is streamed (axios `responseType: 'stream'` into csv-parse) and never held as one string;
- * only compact row objects are kept, then stored in one `replaceAll` transaction.
+ * The body is streamed (axios `responseType: 'stream'` into the shared CSV reader, src/infra/csv.ts) and
+ * never held as one string, nor is the master held whole: each chunk's rows are staged in the store
+ * (InstrumentSink), which swaps the whole master in at the end in one transaction.
  *
  * Column decisions (reference §7.2):
  * - Segment: NSE+E → NSE_EQ, NSE+D → NSE_FNO, BSE+E → BSE_EQ, BSE+D → BSE_FNO, MCX+M → MCX_COMM,
@@ -16,19 +17,17 @@
  * - expiry: YYYY-MM-DD, null for `0001-01-01`/blank. strike: null unless an option (non-options carry
  *   -0.01 or -1). optionType: CE/PE, else null. freezeQty: not in the compact file → null.
  */
-import { parse } from 'csv-parse';
 import type { Readable } from 'node:stream';
-import type { Instrument } from '../../domain/instrument.js';
+import type { Instrument, InstrumentSink } from '../../domain/instrument.js';
 import type { Segment } from '../../domain/order.js';
+import { readCsvTable, type CsvRecord } from '../../infra/csv.js';
 import { createHttpClient } from '../../infra/http.js';
 import type { Logger } from '../../infra/logger.js';
 import { segmentFromShort } from './dhan-codes.js';
 
 export const DHAN_COMPACT_SCRIP_MASTER_URL = 'https://images.dhan.co/api-data/api-scrip-master.csv';
 
-export interface InstrumentSink {
-  replaceAll(broker: string, rows: Iterable<Instrument>, at: number): number;
-}
+export type { InstrumentSink } from '../../domain/instrument.js';
 
 export interface LoadDhanInstrumentsOptions {
   url?: string;
@@ -54,23 +53,32 @@ export async function loadDhanInstruments(opts: LoadDhanInstrumentsOptions): Pro
       res.data.destroy();
       throw new Error(`Dhan scrip master download failed: HTTP ${res.status}`);
     }
-    const rows: Instrument[] = [];
     let seen = 0;
-    const parser = res.data.pipe(parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true, bom: true }));
-    res.data.on('error', (err) => parser.destroy(err));
-    for await (const rec of parser as AsyncIterable<Record<string, string | undefined>>) {
-      seen += 1;
-      const i = dhanInstrumentOfCsv(rec);
-      if (i) {
-        rows.push(i);
-        if (rows.length % 10_000 === 0) opts.onProgress?.(rows.length);
+    let kept = 0;
+    const toInstrument = dhanRecordReader();
+    const load = opts.store.beginLoad('dhan');
+    try {
+      for await (const batch of readCsvTable(res.data, DHAN_COLUMNS)) {
+        const rows: Instrument[] = [];
+        for (const rec of batch) {
+          seen += 1;
+          const i = toInstrument(rec);
+          if (i) {
+            rows.push(i);
+            kept += 1;
+            if (kept % 10_000 === 0) opts.onProgress?.(kept);
+          }
+        }
+        load.add(rows);
       }
+      if (kept === 0) throw new Error(`Dhan scrip master had no usable rows (${seen} read); the stored master is kept`);
+      const stored = load.commit(Date.now());
+      opts.onProgress?.(stored);
+      opts.logger.info({ read: seen, stored, ms: Math.round(performance.now() - started) }, 'dhan instruments loaded');
+      return stored;
+    } finally {
+      load.abort();
     }
-    if (rows.length === 0) throw new Error(`Dhan scrip master had no usable rows (${seen} read); the stored master is kept`);
-    const stored = opts.store.replaceAll('dhan', rows, Date.now());
-    opts.onProgress?.(stored);
-    opts.logger.info({ read: seen, stored, ms: Math.round(performance.now() - started) }, 'dhan instruments loaded');
-    return stored;
   } finally {
     clearTimeout(deadline);
     // A one-off download: do not leave keep-alive sockets behind.
@@ -79,27 +87,61 @@ export async function loadDhanInstruments(opts: LoadDhanInstrumentsOptions): Pro
   }
 }
 
-/** One compact-master record → Instrument, or null when it is outside the model (indices, …). */
+/** The columns the loader reads, in the order of a record handed to `dhanRecordReader`'s function. */
+export const DHAN_COLUMNS = [
+  'SEM_EXM_EXCH_ID', 'SEM_SEGMENT', 'SEM_SMST_SECURITY_ID', 'SEM_INSTRUMENT_NAME', 'SEM_TRADING_SYMBOL', 'SEM_LOT_UNITS',
+  'SEM_EXPIRY_DATE', 'SEM_STRIKE_PRICE', 'SEM_OPTION_TYPE', 'SEM_TICK_SIZE', 'SM_SYMBOL_NAME',
+] as const;
+const EXCH = 0, SEG = 1, ID = 2, INSTRUMENT = 3, SYMBOL = 4, LOT = 5, EXPIRY = 6, STRIKE = 7, OPTION = 8, TICK = 9, SM_NAME = 10;
+
+/** One compact-master record (by column name) → Instrument, or null when it is outside the model (indices, …). */
 export function dhanInstrumentOfCsv(r: Record<string, string | undefined>): Instrument | null {
-  const segment = segmentFromShort(r.SEM_EXM_EXCH_ID, r.SEM_SEGMENT);
-  const securityId = (r.SEM_SMST_SECURITY_ID ?? '').trim();
-  const symbol = (r.SEM_TRADING_SYMBOL ?? '').trim();
-  if (!segment || !securityId || !symbol) return null;
-  if ((r.SEM_INSTRUMENT_NAME ?? '').toUpperCase() === 'INDEX') return null;
-  const lotSize = Math.round(Number(r.SEM_LOT_UNITS));
-  const optionType = r.SEM_OPTION_TYPE === 'CE' || r.SEM_OPTION_TYPE === 'PE' ? r.SEM_OPTION_TYPE : null;
-  const strike = Number(r.SEM_STRIKE_PRICE);
-  return {
-    segment,
-    securityId,
-    symbol,
-    name: underlying(segment, symbol, r.SM_SYMBOL_NAME),
-    lotSize: lotSize > 0 ? lotSize : 1,
-    tickSize: tickInRupees(segment, r.SEM_TICK_SIZE),
-    expiry: expiryDate(r.SEM_EXPIRY_DATE),
-    strike: optionType && Number.isFinite(strike) && strike > 0 ? strike : null,
-    optionType,
-    freezeQty: null,
+  return dhanRecordReader()(DHAN_COLUMNS.map((c) => r[c]));
+}
+
+/**
+ * A record → Instrument function for one load: the record holds DHAN_COLUMNS in order. Tick sizes and
+ * expiries repeat across the file, so their conversions are memoised per load.
+ */
+export function dhanRecordReader(): (f: CsvRecord) => Instrument | null {
+  const ticks = new Map<string, number>();
+  const currencyTicks = new Map<string, number>();
+  const expiries = new Map<string, string | null>();
+  return (f) => {
+    const segment = segmentFromShort(f[EXCH], f[SEG]);
+    const securityId = (f[ID] ?? '').trim();
+    const symbol = (f[SYMBOL] ?? '').trim();
+    if (!segment || !securityId || !symbol) return null;
+    if ((f[INSTRUMENT] ?? '').toUpperCase() === 'INDEX') return null;
+    const lotSize = Math.round(Number(f[LOT]));
+    const opt = f[OPTION];
+    const optionType = opt === 'CE' || opt === 'PE' ? opt : null;
+    const strike = Number(f[STRIKE]);
+    const tickRaw = f[TICK] ?? '';
+    const tickMemo = segment === 'NSE_CURRENCY' ? currencyTicks : ticks;
+    let tickSize = tickMemo.get(tickRaw);
+    if (tickSize === undefined) {
+      tickSize = tickInRupees(segment, f[TICK]);
+      tickMemo.set(tickRaw, tickSize);
+    }
+    const expiryRaw = f[EXPIRY] ?? '';
+    let expiry = expiries.get(expiryRaw);
+    if (expiry === undefined) {
+      expiry = expiryDate(expiryRaw);
+      expiries.set(expiryRaw, expiry);
+    }
+    return {
+      segment,
+      securityId,
+      symbol,
+      name: underlying(segment, symbol, f[SM_NAME]),
+      lotSize: lotSize > 0 ? lotSize : 1,
+      tickSize,
+      expiry,
+      strike: optionType && Number.isFinite(strike) && strike > 0 ? strike : null,
+      optionType,
+      freezeQty: null,
+    };
   };
 }
 
