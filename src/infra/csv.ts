@@ -296,23 +296,27 @@ export class CsvParser {
     return b;
   }
 
+  /**
+   * The field ending at `end` in `buf`, with its emitted column: its bytes are `b[start, e)` (the parts
+   * of a field split across chunks joined first). Null for a column nobody asked for.
+   */
+  private field(buf: Buffer, end: number): { slot: number; b: Buffer; start: number; e: number } | null {
+    const slot = this.slot();
+    if (slot < 0) {
+      this.parts = [];
+      return null;
+    }
+    if (this.parts.length === 0) return { slot, b: buf, start: this.fieldStart, e: end };
+    const b = this.joined(buf, end);
+    return { slot, b, start: 0, e: b.length };
+  }
+
   /** `end` is the field's end (the `,` or LF) in `buf`. */
   private finishUnquoted(buf: Buffer, end: number): void {
-    const slot = this.slot();
-    let b = buf;
-    let start = this.fieldStart;
-    let e = end;
-    if (this.parts.length > 0) {
-      if (slot < 0) {
-        this.parts = [];
-        return;
-      }
-      b = this.joined(buf, end);
-      start = 0;
-      e = b.length;
-    } else if (slot < 0) {
-      return;
-    }
+    const f = this.field(buf, end);
+    if (!f) return;
+    const { slot, b, start } = f;
+    let e = f.e;
     while (e > start && isTrailingSpace(b[e - 1]!)) e -= 1;
     let v = this.decode(slot, b, start, e);
     if (e > start && b[e - 1]! >= 0x80) v = v.trimEnd(); // Unicode whitespace (NBSP, …)
@@ -321,24 +325,11 @@ export class CsvParser {
 
   /** `end` is just past the closing quote in `buf` (0 when the quote ended the previous chunk). */
   private finishQuoted(buf: Buffer, end: number): void {
-    const slot = this.slot();
-    let b = buf;
-    let start = this.fieldStart;
-    let e = end;
-    if (this.parts.length > 0) {
-      if (slot < 0) {
-        this.parts = [];
-        return;
-      }
-      b = this.joined(buf, end);
-      start = 0;
-      e = b.length;
-    } else if (slot < 0) {
-      return;
-    }
-    let v = this.decode(slot, b, start, e - 1);
+    const f = this.field(buf, end);
+    if (!f) return;
+    let v = this.decode(f.slot, f.b, f.start, f.e - 1);
     if (this.escaped) v = v.replaceAll('""', '"');
-    this.record[slot] = v;
+    this.record[f.slot] = v;
   }
 
   /** `b[start, end)` as UTF-8 for emitted column `slot`, reusing the column's recent values. */
