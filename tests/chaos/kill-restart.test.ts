@@ -13,7 +13,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
-import { tempDbPath } from '../e2e/harness.js';
+import { dhanEndpointsEnv, tempDbPath } from '../e2e/harness.js';
 import { until } from './world.js';
 import { killAllTandemProcesses, killHard, startTandemProcess } from '../support/tandem-process.js';
 
@@ -39,9 +39,7 @@ const accountEnv = (fake: FakeDhan, dbPath: string): NodeJS.ProcessEnv => ({
   FOLLOWER_F1_BROKER: 'dhan',
   FOLLOWER_F1_CLIENT_ID: FOLLOWER,
   FOLLOWER_F1_ACCESS_TOKEN: fake.addAccount(FOLLOWER),
-  DHAN_API_URL: fake.apiUrl,
-  DHAN_ORDER_WS_URL: fake.wsUrl,
-  DHAN_INSTRUMENTS_URL: fake.instrumentsUrl,
+  ...dhanEndpointsEnv(fake),
 });
 
 const NIFTY_CE_BUY = { securityId: '61345', exchangeSegment: 'NSE_FNO', transactionType: 'BUY', quantity: 75, orderType: 'LIMIT', productType: 'MARGIN', price: 120 } as const;

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
-import { tempDbPath } from '../e2e/harness.js';
+import { dhanEndpointsEnv, tempDbPath } from '../e2e/harness.js';
 import { until } from './world.js';
 import { killAllTandemProcesses, killHard, startTandemProcess, type TandemProcess } from '../support/tandem-process.js';
 import { prng } from '../support/prng.js';
@@ -50,9 +50,7 @@ describe('chaos: soak', () => {
       FOLLOWER_F1_ORDERS_PER_SECOND: '100',
       BROKER_TIMEOUT_MS: '400',
       UNKNOWN_OUTCOME_LOOKUPS_MS: '50,150,300',
-      DHAN_API_URL: dhan.apiUrl,
-      DHAN_ORDER_WS_URL: dhan.wsUrl,
-      DHAN_INSTRUMENTS_URL: dhan.instrumentsUrl,
+      ...dhanEndpointsEnv(dhan),
     };
     let child: TandemProcess | null = null;
     const start = async () => {

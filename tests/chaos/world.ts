@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { startFakeDhan, type FakeDhan, type FakeDhanOptions } from '../fakes/dhan.js';
 import type { App, AppOptions } from '../../src/app.js';
-import { startTestApp, tempDbPath } from '../e2e/harness.js';
+import { dhanEndpointsEnv, startTestApp, tempDbPath } from '../e2e/harness.js';
 
 export const LEADER = '1200000001';
 export const NIFTY_CE = '61345'; // lot 75
@@ -41,9 +41,7 @@ export async function startWorld(opts: {
     LEADER_CLIENT_ID: LEADER,
     LEADER_ACCESS_TOKEN: dhan.addAccount(LEADER),
     FOLLOWERS: followers.join(','),
-    DHAN_API_URL: dhan.apiUrl,
-    DHAN_ORDER_WS_URL: dhan.wsUrl,
-    DHAN_INSTRUMENTS_URL: dhan.instrumentsUrl,
+    ...dhanEndpointsEnv(dhan),
     DATABASE_PATH: tempDbPath(),
     ...opts.env,
   };

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram.js';
 import type { App } from '../../src/app.js';
-import { TEST_BOT_TOKEN, dhanAccountEnv, startTestApp } from './harness.js';
+import { dhanAccountEnv, dhanEndpointsEnv, startTestApp, TEST_BOT_TOKEN } from './harness.js';
 
 const ADMIN = 111;
 const LEADER = '1100000001';
@@ -35,9 +35,7 @@ describe('Dhan leader → Dhan follower, end to end', () => {
       FOLLOWERS: 'f1',
       ...dhanAccountEnv('FOLLOWER_F1_', FOLLOWER, followerToken),
       FOLLOWER_F1_RATIO: '0.5',
-      DHAN_API_URL: dhan.apiUrl,
-      DHAN_ORDER_WS_URL: dhan.wsUrl,
-      DHAN_INSTRUMENTS_URL: dhan.instrumentsUrl,
+      ...dhanEndpointsEnv(dhan),
     });
     await dhan.waitForLogin(LEADER, { ok: true });
     await dhan.waitForLogin(FOLLOWER, { ok: true });

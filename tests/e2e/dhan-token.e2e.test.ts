@@ -14,7 +14,7 @@ import { ManualClock } from '../../src/infra/clock.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { runDailySummary } from '../../src/jobs/daily-summary.js';
 import { runTokenRenewal } from '../../src/jobs/token-check.js';
-import { TEST_BOT_TOKEN, startTestApp } from './harness.js';
+import { dhanEndpointsEnv, startTestApp, TEST_BOT_TOKEN } from './harness.js';
 
 const ADMIN = 111;
 const LEADER = '1500000001';
@@ -51,9 +51,7 @@ describe('Dhan: renewal, expiry under a live order, and /token', () => {
         FOLLOWER_F1_BROKER: 'dhan',
         FOLLOWER_F1_CLIENT_ID: FOLLOWER,
         FOLLOWER_F1_ACCESS_TOKEN: secrets[1]!,
-        DHAN_API_URL: dhan.apiUrl,
-        DHAN_ORDER_WS_URL: dhan.wsUrl,
-        DHAN_INSTRUMENTS_URL: dhan.instrumentsUrl,
+        ...dhanEndpointsEnv(dhan),
       },
       { clock },
     );

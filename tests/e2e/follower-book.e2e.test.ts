@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
 import type { App } from '../../src/app.js';
-import { dhanAccountEnv, startTestApp } from './harness.js';
+import { dhanAccountEnv, dhanEndpointsEnv, startTestApp } from './harness.js';
 import { until } from '../chaos/world.js';
 
 const LEADER = '1710000001';
@@ -35,9 +35,7 @@ describe('the follower order book at start-up', () => {
         ...dhanAccountEnv('LEADER_', LEADER, leaderToken),
         FOLLOWERS: 'f1',
         ...dhanAccountEnv('FOLLOWER_F1_', FOLLOWER, followerToken),
-        DHAN_API_URL: dhan.apiUrl,
-        DHAN_ORDER_WS_URL: dhan.wsUrl,
-        DHAN_INSTRUMENTS_URL: dhan.instrumentsUrl,
+        ...dhanEndpointsEnv(dhan),
       },
       {
         consoleOutput: new Writable({ write: (c: Buffer, _e, cb) => ((chat += c.toString()), cb()) }),

@@ -43,6 +43,11 @@ export function kiteAccountEnv(prefix: string, a: { apiKey: string; apiSecret: s
   };
 }
 
+/** The env pointing tandem's Dhan endpoints (REST, order socket, scrip master) at a fake Dhan. */
+export function dhanEndpointsEnv(dhan: { apiUrl: string; wsUrl: string; instrumentsUrl: string }): Record<string, string> {
+  return { DHAN_API_URL: dhan.apiUrl, DHAN_ORDER_WS_URL: dhan.wsUrl, DHAN_INSTRUMENTS_URL: dhan.instrumentsUrl };
+}
+
 /** The env of one Dhan account: `prefix` is `LEADER_` or `FOLLOWER_<ID>_`. */
 export function dhanAccountEnv(prefix: string, clientId: string, accessToken: string): Record<string, string> {
   return {

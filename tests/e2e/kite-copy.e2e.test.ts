@@ -9,7 +9,7 @@ import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram.js';
 import { testInstrument } from '../fakes/instruments.js';
 import type { App } from '../../src/app.js';
-import { TEST_BOT_TOKEN, dhanAccountEnv, kiteAccountEnv, startTestApp } from './harness.js';
+import { dhanAccountEnv, dhanEndpointsEnv, kiteAccountEnv, startTestApp, TEST_BOT_TOKEN } from './harness.js';
 import { until } from '../chaos/world.js';
 
 const ADMIN = 111;
@@ -88,9 +88,7 @@ describe('Dhan leader → Kite follower (across brokers)', () => {
       FOLLOWERS: 'k1',
       ...kiteAccountEnv('FOLLOWER_K1_', F, ft),
       FOLLOWER_K1_RATIO: '0.5',
-      DHAN_API_URL: dhan.apiUrl,
-      DHAN_ORDER_WS_URL: dhan.wsUrl,
-      DHAN_INSTRUMENTS_URL: dhan.instrumentsUrl,
+      ...dhanEndpointsEnv(dhan),
       KITE_API_URL: kite.apiUrl,
       KITE_WS_URL: kite.wsUrl,
     });

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
 import { ManualClock } from '../../src/infra/clock.js';
 import type { App } from '../../src/app.js';
-import { dhanAccountEnv, startTestApp } from './harness.js';
+import { dhanAccountEnv, dhanEndpointsEnv, startTestApp } from './harness.js';
 import { until } from '../chaos/world.js';
 
 const LEADER = '1700000001';
@@ -40,9 +40,7 @@ describe('start-up after the leader traded', () => {
         ...dhanAccountEnv('LEADER_', LEADER, leaderToken),
         FOLLOWERS: 'f1',
         ...dhanAccountEnv('FOLLOWER_F1_', FOLLOWER, followerToken),
-        DHAN_API_URL: dhan.apiUrl,
-        DHAN_ORDER_WS_URL: dhan.wsUrl,
-        DHAN_INSTRUMENTS_URL: dhan.instrumentsUrl,
+        ...dhanEndpointsEnv(dhan),
       },
       { clock: new ManualClock(Date.now() + 10 * 60_000), consoleOutput: new Writable({ write: (_c, _e, cb) => cb() }) },
     );
