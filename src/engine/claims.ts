@@ -1,11 +1,12 @@
 /**
- * The claim: a copy moves `planned → placing` in one guarded UPDATE, committed before any broker
- * call — so after a crash the store knows the order may exist, and resolves it by tag instead of
- * placing it again. The commit is WAL with synchronous=NORMAL: it survives a process crash without
- * an fsync on the hot path. A power cut can lose the last commits; what covers that is the
- * brokers' own record — every follower's order book is read at start-up, before anything is
- * placed, and a copy whose tag the broker already has is adopted, never sent (engine.start,
- * CopyExecutor.doPlace).
+ * The claim of a copy that waited its turn in its follower's queue (a copy that can be sent at once
+ * is inserted already claimed, in the leader event's own transaction): it moves `planned →
+ * placing` in one guarded UPDATE, committed before any broker call — so after a crash the store
+ * knows the order may exist, and resolves it by tag instead of placing it again. Commits are WAL at
+ * synchronous=NORMAL: they survive a process crash without an fsync on the hot path. A power cut
+ * can lose the last commits; what covers that is the brokers' own record — every follower's order
+ * book is read at start-up, before anything is placed, and a copy whose tag the broker already has
+ * is adopted, never sent (ReplicationEngine.readFollowerBook, CopyExecutor.sendClaimed).
  *
  * Claims asked for in the same turn of the event loop (one leader event fanning out to its
  * followers) share one transaction.
