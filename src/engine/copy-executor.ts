@@ -126,7 +126,7 @@ export class CopyExecutor {
     let sentAt = 0;
     let tSend = 0;
     // Written with the outcome, not before the call: it guards nothing, and a write here would put
-    // one more disk sync (synchronous=FULL) between the leader event and the order request.
+    // a second SQLite commit between the leader event and the order request.
     let internalLatencyUs: number | undefined;
     try {
       const res = await this.limited(f, () => {
