@@ -572,8 +572,9 @@ export class ReplicationEngine {
     } catch (e) {
       if (!this.running) return;
       const err = e instanceof Error ? e.message : String(e);
-      // A dead session has its own alert, and its revival reads the book again.
+      // A dead token: marked like any other call's (one alert); its revival reads the book again.
       if (e instanceof SessionExpired) {
+        this.executor.markSessionExpired(f, err);
         this.log.info({ follower: f.id, err }, 'follower order book not read: the session is dead; read again when it comes back');
         return;
       }

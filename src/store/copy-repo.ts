@@ -10,7 +10,6 @@ export type FollowerOrderRow = typeof followerOrders.$inferSelect;
 
 export class CopyRepo {
   private readonly claimStmt;
-  private readonly claimRowStmt;
   private readonly byIdStmt;
   private readonly byTagStmt;
   private readonly followerOrderStmt;
@@ -22,11 +21,6 @@ export class CopyRepo {
 
   constructor(private readonly db: Db) {
     this.claimStmt = db
-      .update(copies)
-      .set({ state: sql`${sql.placeholder('to')}`, updatedAt: sql`${sql.placeholder('at')}` })
-      .where(and(eq(copies.id, sql.placeholder('id')), eq(copies.state, sql.placeholder('from'))))
-      .prepare();
-    this.claimRowStmt = db
       .update(copies)
       .set({ state: sql`${sql.placeholder('to')}`, updatedAt: sql`${sql.placeholder('at')}` })
       .where(and(eq(copies.id, sql.placeholder('id')), eq(copies.state, sql.placeholder('from'))))
@@ -86,12 +80,12 @@ export class CopyRepo {
    * True for exactly one caller, however many race.
    */
   transition(id: number, from: CopyState, to: CopyState, at: number): boolean {
-    return this.claimStmt.run({ id, from, to, at }).changes === 1;
+    return this.claim(id, from, to, at) !== undefined;
   }
 
   /** `transition`, answering with the row as it now is (undefined for every caller but the winner). */
   claim(id: number, from: CopyState, to: CopyState, at: number): CopyRow | undefined {
-    return this.claimRowStmt.get({ id, from, to, at });
+    return this.claimStmt.get({ id, from, to, at });
   }
 
   update(id: number, patch: Partial<NewCopy>): void {
