@@ -83,6 +83,11 @@ export interface Config {
 
 export const RATIO_MAX = 10;
 export const FOLLOWER_ID_PATTERN = /^[a-z0-9_]+$/;
+/**
+ * Words tandem itself uses where a follower id goes: `leader` names the leader's account (its
+ * position, token and account rows), `all` is every follower in /pause, /resume and /flatten.
+ */
+export const RESERVED_FOLLOWER_IDS: readonly string[] = ['leader', 'all'];
 
 type Env = Record<string, string | undefined>;
 
@@ -191,6 +196,8 @@ export function parseConfig(env: Env): Config {
     [],
   );
   if (new Set(followerIds).size !== followerIds.length) fail('FOLLOWERS', env.FOLLOWERS, 'follower ids must be unique');
+  const reserved = followerIds.find((id) => RESERVED_FOLLOWER_IDS.includes(id));
+  if (reserved) fail('FOLLOWERS', env.FOLLOWERS, `"${reserved}" is reserved (${RESERVED_FOLLOWER_IDS.join(', ')} mean something else to tandem): pick another follower id`);
   if (mode === 'live' && followerIds.length === 0) fail('FOLLOWERS', undefined, 'live mode needs at least one follower');
 
   const demo = mode === 'paper' && !leaderSet && followerIds.length === 0;

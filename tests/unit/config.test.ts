@@ -198,6 +198,8 @@ describe('parseConfig: every bad value is one line naming the variable and what 
     { env: { FOLLOWERS: 'a-b' }, variable: 'FOLLOWERS', accepts: /a-z, 0-9 and _/ },
     { env: { FOLLOWERS: ',,' }, variable: 'FOLLOWERS', accepts: /follower ids/ },
     { env: { FOLLOWERS: 'a,b,a' }, variable: 'FOLLOWERS', accepts: /unique/ },
+    { env: { FOLLOWERS: 'mom,leader' }, variable: 'FOLLOWERS', accepts: /"leader" is reserved/ },
+    { env: { FOLLOWERS: 'all' }, variable: 'FOLLOWERS', accepts: /"all" is reserved/ },
     { env: { FOLLOWERS: 'a' }, variable: 'FOLLOWER_A_BROKER', accepts: /dhan, kite, paper/ },
     { env: { ...PAPER_A, FOLLOWER_A_BROKER: 'zerodha' }, variable: 'FOLLOWER_A_BROKER', accepts: /dhan, kite, paper/ },
     { env: { ...PAPER_A, FOLLOWER_A_SIZING: 'percent' }, variable: 'FOLLOWER_A_SIZING', accepts: /ratio, capital, fixed_lots/ },
@@ -250,6 +252,14 @@ describe('parseConfig: every bad value is one line naming the variable and what 
 
   it('quotes the bad value', () => {
     expect(errorOf({ TRADING_MODE: 'real' })).toBe('TRADING_MODE ="real" is invalid: one of paper, live');
+  });
+
+  it('refuses a reserved follower id with one line naming FOLLOWERS, the id and the other choices', () => {
+    expect(errorOf({ ...LIVE, FOLLOWERS: 'alice,leader' })).toBe(
+      'FOLLOWERS ="alice,leader" is invalid: "leader" is reserved (leader, all mean something else to tandem): pick another follower id',
+    );
+    // A near miss is a normal id.
+    expect(parseConfig({ FOLLOWERS: 'leader2,allie', FOLLOWER_LEADER2_BROKER: 'paper', FOLLOWER_ALLIE_BROKER: 'paper' }).followers.map((f) => f.id)).toEqual(['leader2', 'allie']);
   });
 
   it('says "is missing" for a missing value', () => {
