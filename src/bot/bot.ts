@@ -10,6 +10,7 @@ import { authMiddleware, roleOf, type BotContext, type Roles } from './auth.js';
 import { COMMANDS, ratioChanged, tokenStates, type CommandDeps } from './commands.js';
 import { RATIO_MAX } from '../config.js';
 import { registerTradingCallbacks } from './trading-commands.js';
+import { removeSecretMessage } from './token-commands.js';
 import { escapeHtml } from './format.js';
 import { statusKeyboard, statusText } from './views.js';
 import { istTime } from '../domain/time.js';
@@ -46,8 +47,10 @@ export function createBot(o: BotOptions): Bot<BotContext> {
       // A command that carries a secret (/token) says what the audit log may keep.
       const shown = spec.redactArgs ? spec.redactArgs(args) : args.join(' ');
       if (spec.role === 'admin' && ctx.role !== 'admin') {
+        // A refused command that carried a secret (a viewer's /token) still takes it out of the chat.
+        const note = spec.redactArgs && shown !== args.join(' ') ? await removeSecretMessage(ctx) : '';
         audit(ctx, `/${spec.name}`, shown, 'denied: viewer');
-        await ctx.reply(`/${spec.name} needs the admin role; you are a viewer.`);
+        await ctx.reply(`/${spec.name} needs the admin role; you are a viewer.${note}`, { parse_mode: 'HTML' });
         return;
       }
       try {

@@ -35,6 +35,16 @@ async function deleteSecret(ctx: BotContext): Promise<boolean> {
   }
 }
 
+/**
+ * Delete the message that carried a secret, whoever sent it (a viewer's /token is refused, but its
+ * token must not stay in the chat either); the line telling the sender what happened to it.
+ */
+export async function removeSecretMessage(ctx: BotContext): Promise<string> {
+  return (await deleteSecret(ctx))
+    ? '\n<i>Your message with the token was deleted from this chat.</i>'
+    : '\n⚠️ I could not delete your message with the token: please delete it yourself.';
+}
+
 export const TOKEN_COMMANDS: CommandSpec[] = [
   {
     name: 'login',
@@ -58,12 +68,7 @@ export const TOKEN_COMMANDS: CommandSpec[] = [
     async run(ctx, args, d) {
       const value = args.slice(1).join(' ');
       // First of all: the secret leaves the chat, whatever happens next.
-      const deleted = value ? await deleteSecret(ctx) : true;
-      const note = deleted
-        ? value
-          ? '\n<i>Your message with the token was deleted from this chat.</i>'
-          : ''
-        : '\n⚠️ I could not delete your message with the token: please delete it yourself.';
+      const note = value ? await removeSecretMessage(ctx) : '';
       const a = pickAccount(args[0], d, '/token <account> <token>');
       if ('error' in a) {
         await reply(ctx, `${a.error}${note}`);

@@ -149,6 +149,23 @@ describe('bot end to end over HTTP (paper follower, simulated leader)', () => {
     expect(app.control.status().pausedAll).toBeNull();
   });
 
+  it("a viewer's /token is refused and its message, which carries a secret, is deleted like an admin's", async () => {
+    const secret = 'eyJviewer.pasted.this';
+    const sent = tg.sendText(VIEWER, `/token demo ${secret}`);
+    await tg.waitFor((c) => c.method === 'deleteMessage' && c.payload.chat_id === VIEWER && c.payload.message_id === sent.message_id);
+    const reply = await tg.waitForMessage(VIEWER, /\/token needs the admin role/);
+    expect(reply.text).toContain('Your message with the token was deleted');
+    expect(tg.messages(VIEWER).some((m) => (m.text ?? '').includes(secret))).toBe(false);
+    const audit = app.store.audit.recent(20).find((a) => a.action === '/token' && a.actorId === VIEWER);
+    expect(audit?.args).toBe('demo [redacted]');
+    expect(audit?.outcome).toBe('denied: viewer');
+    // A refused command with no secret deletes nothing.
+    const before = tg.calls.filter((c) => c.method === 'deleteMessage').length;
+    tg.sendText(VIEWER, '/token demo');
+    await tg.waitFor((c) => c.method === 'sendMessage' && c.payload.chat_id === VIEWER && c.response?.ok === true && !String(c.payload.text).includes('deleted') && String(c.payload.text).includes('/token needs'));
+    expect(tg.calls.filter((c) => c.method === 'deleteMessage').length).toBe(before);
+  });
+
   it('the status buttons: Pause all by an admin pauses, and the message is edited in place', async () => {
     tg.sendText(ADMIN, '/status');
     const msg = await tg.waitForMessage(ADMIN, /Engine: ▶️ RUNNING/);
