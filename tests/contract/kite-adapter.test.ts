@@ -10,6 +10,7 @@ import { BrokerRateLimited, BrokerRejected, BrokerUnavailable, type StreamState 
 import { createLogger } from '../../src/infra/logger.js';
 import { testInstrument } from '../fakes/instruments.js';
 import { type FakeKite, type FakeKiteOptions, startFakeKite } from '../fakes/kite.js';
+import { capturedLogger } from '../e2e/harness.js';
 
 const apiKey = 'kiteadapterkey';
 const inst = testInstrument('NIFTY_26000_CE');
@@ -168,6 +169,45 @@ describe('KiteBroker stream and poll', () => {
     expect(filled).toHaveLength(1); // three identical frames, one update
     expect(filled[0]).toMatchObject({ filledQty: 75, avgPrice: 99.5, tag: expect.stringMatching(/^tdmadapter/) });
     expect(r.fake.requests(apiKey).filter((x) => x.path === '/orders')).toHaveLength(0);
+  });
+
+  it('a throwing listener and garbage frames are logged and skipped: the other listener still gets every update and the stream lives on', async () => {
+    const { logger, lines } = capturedLogger('warn');
+    const r = await rig({ pollIntervalMs: 0, logger }, { heartbeatMs: 20 });
+    const crashes: unknown[] = [];
+    const onCrash = (e: unknown) => crashes.push(e);
+    process.on('uncaughtException', onCrash);
+    try {
+      // Subscribed after the rig's recorder: it throws on every update and every state.
+      const off = r.broker.subscribe({
+        onUpdate: () => {
+          throw new Error('listener boom');
+        },
+        onState: () => {
+          throw new Error('state listener boom');
+        },
+      });
+      r.fake.pushRaw(apiKey, 'garbage{');
+      r.fake.pushRaw(apiKey, JSON.stringify({ type: 'order', data: { order_id: 42 } }));
+      r.fake.pushRaw(apiKey, Buffer.from([0xff, 0x00, 0x13]));
+      const { orderId } = await r.broker.placeOrder(req());
+      r.fake.fill(orderId, { price: 99.5 });
+      await until(() => r.updates.some((u) => u.orderId === orderId && u.status === 'filled'), 'filled push despite the throwing listener');
+      // The socket survives a state change too: drop it, it reconnects, a later push still arrives.
+      const connects = r.states.filter((s) => s === 'connected').length;
+      r.fake.dropSockets(apiKey);
+      await until(() => r.states.filter((s) => s === 'connected').length > connects, 'reconnect');
+      const second = await r.broker.placeOrder(req());
+      r.fake.reject(second.orderId, 'RMS:Margin Exceeds');
+      await until(() => r.updates.some((u) => u.orderId === second.orderId && u.status === 'rejected'), 'push after the reconnect');
+      expect(lines.some((l) => l.includes('kite order stream: a listener failed') && l.includes('listener boom'))).toBe(true);
+      expect(lines.some((l) => l.includes('kite order stream: a state listener failed'))).toBe(true);
+      expect(lines.some((l) => l.includes('not JSON: garbage{'))).toBe(true);
+      expect(crashes).toEqual([]);
+      off();
+    } finally {
+      process.off('uncaughtException', onCrash);
+    }
   });
 
   it('polls the book for placements the stream never announces, emitting only changes', async () => {

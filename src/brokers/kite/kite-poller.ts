@@ -65,7 +65,14 @@ export class BookPoller {
       if (!this.running) return;
       if (this.failures > 0) this.o.logger.info({ account: this.o.accountId, after: this.failures }, 'kite book poll recovered');
       this.failures = 0;
-      for (const order of book) if (this.o.view.note(order)) this.o.emit(order);
+      for (const order of book) {
+        if (!this.o.view.note(order)) continue;
+        try {
+          this.o.emit(order);
+        } catch (err) {
+          this.o.logger.error({ account: this.o.accountId, orderId: order.orderId, err: String(err) }, 'kite book poll: a listener failed');
+        }
+      }
     } catch (e) {
       if (!this.running) return;
       if (e instanceof SessionExpired) {

@@ -1,14 +1,15 @@
 /**
  * The Kite ticker socket as an order stream: `wsUrl?api_key=…&access_token=…` through ResilientWs.
  * Text order frames become updates; binary frames (ticks, 1-byte heartbeats) only feed the data
- * watchdog; error/message frames are logged. A refused upgrade (403: token bad or expired, or a
+ * watchdog; error/message frames are logged. Like the Dhan stream, a listener that throws or a frame
+ * that cannot be read is logged and skipped: nothing from the socket can crash the process. A refused upgrade (403: token bad or expired, or a
  * plan without WebSocket access) reports `session_expired` once and stops reconnecting.
  */
 import type { BrokerOrder } from '../../domain/order.js';
 import type { Logger } from '../../infra/logger.js';
 import { ResilientWs } from '../../infra/resilient-ws.js';
 import type { StreamState } from '../port.js';
-import { parseKiteFrame } from './kite-frame.js';
+import { parseKiteFrame, type KiteFrame } from './kite-frame.js';
 
 export interface KiteStreamOptions {
   accountId: string;
@@ -52,30 +53,51 @@ export class KiteOrderStream {
       fatalStatuses: [401, 403],
     });
     this.ws = ws;
-    ws.on('open', () => this.o.onState('connected'));
+    ws.on('open', () => this.state('connected'));
     ws.on('refused', ({ status, body, fatal }) => {
       if (!fatal) {
         log.warn({ account, status }, 'kite stream upgrade refused, will retry');
         return;
       }
       log.warn({ account, status, body }, 'kite stream refused: token invalid or expired');
-      this.o.onState('session_expired', `WebSocket upgrade refused (${status}${body ? `: ${body.slice(0, 100)}` : ''})`);
+      this.state('session_expired', `WebSocket upgrade refused (${status}${body ? `: ${body.slice(0, 100)}` : ''})`);
     });
     // After a fatal refusal the client is no longer running: no 'disconnected' after 'session_expired'.
     ws.on('close', (code) => {
-      if (ws.isRunning) this.o.onState('disconnected', `socket closed (${code})`);
+      if (ws.isRunning) this.state('disconnected', `socket closed (${code})`);
     });
-    ws.on('reconnecting', () => this.o.onState('connecting'));
+    ws.on('reconnecting', () => this.state('connecting'));
     ws.on('wsError', (err) => log.debug({ account, err: err.message }, 'kite stream socket error'));
     ws.on('message', (data, isBinary) => {
       // Binary frames (ticks, 1-byte heartbeats) parse to nothing; they only fed the watchdog.
-      const frame = parseKiteFrame(data, isBinary);
+      let frame: KiteFrame;
+      try {
+        frame = parseKiteFrame(data, isBinary);
+      } catch (err) {
+        log.warn({ account, err: String(err) }, 'kite stream: skipped a frame that could not be read');
+        return;
+      }
       for (const e of frame.errors) log.warn({ account, frame: e }, 'kite stream frame');
       for (const m of frame.messages) log.info({ account, message: m }, 'kite stream message');
-      for (const order of frame.orders) this.o.onOrder(order);
+      for (const order of frame.orders) {
+        try {
+          this.o.onOrder(order);
+        } catch (err) {
+          log.error({ account, err: String(err), orderId: order.orderId }, 'kite order stream: a listener failed');
+        }
+      }
     });
-    this.o.onState('connecting');
+    this.state('connecting');
     ws.start();
+  }
+
+  /** Report a state; a listener that throws is logged, never thrown into the socket's event loop. */
+  private state(s: StreamState, detail?: string): void {
+    try {
+      this.o.onState(s, detail);
+    } catch (err) {
+      this.o.logger.error({ account: this.o.accountId, state: s, err: String(err) }, 'kite order stream: a state listener failed');
+    }
   }
 
   async stop(): Promise<void> {
