@@ -5,7 +5,8 @@
  */
 import { InlineKeyboard, InputFile, type Bot } from 'grammy';
 import { randomBytes } from 'node:crypto';
-import type { OpenPosition } from '../engine/kill-switch.js';
+import type { FlattenResult, OpenPosition, PositionsRead, UnreadFollower } from '../engine/kill-switch.js';
+import type { CopyRow } from '../store/index.js';
 import { istDayStart, istTime } from '../domain/time.js';
 import type { BotContext } from './auth.js';
 import type { CommandDeps, CommandSpec } from './commands.js';
@@ -16,7 +17,7 @@ import { describeCopy } from './views.js';
 import { NOTIFY_GROUPS, type NotifyGroup, type NotifyMode } from './notify-prefs.js';
 
 /** Flatten requests waiting for their two taps, by short id; they lapse after two minutes. */
-const flattenRequests = new Map<string, { ids: string[] | 'all'; positions: OpenPosition[]; by: number; expiresAt: number }>();
+const flattenRequests = new Map<string, { ids: string[] | 'all'; by: number; expiresAt: number }>();
 const FLATTEN_TTL_MS = 120_000;
 
 function positionLines(ps: OpenPosition[]): string {
@@ -25,21 +26,51 @@ function positionLines(ps: OpenPosition[]): string {
   return `<pre>${escapeHtml(table(['ID', 'SYMBOL', 'SIDE', 'QTY'], rows))}</pre>`;
 }
 
+function copyLines(cs: CopyRow[]): string {
+  return cs.map((c) => `• ${escapeHtml(c.followerId)}: ${describeCopy(c)} (${c.state})`).join('\n');
+}
+
+/** Loud: each follower whose positions could not be read, and that it was NOT flattened. */
+function unreadLines(us: UnreadFollower[], what: string): string {
+  return us.map((u) => `❗ <b>${escapeHtml(u.followerId)}</b>: could not read its positions (${escapeHtml(u.error)}) — ${what}. Check it at the broker.`).join('\n');
+}
+
+/** Positions, resting exit orders and unread followers, as the halt alert and the flatten proposal list them. */
+function readText(r: PositionsRead, unreadWhat: string): string {
+  const parts = [positionLines(r.positions)];
+  if (r.resting.length) parts.push(`Resting exit orders (SL/target copies, not counted as closing anything):\n${copyLines(r.resting)}`);
+  if (r.unread.length) parts.push(unreadLines(r.unread, unreadWhat));
+  return parts.join('\n');
+}
+
 /** Step one of flatten: list what would be closed, with a Flatten… button. */
 async function proposeFlatten(ctx: BotContext, ids: string[] | 'all', d: CommandDeps): Promise<string> {
-  const positions = await d.control.openPositions(ids);
-  if (positions.length === 0) {
-    await replyHtml(ctx, `Nothing to flatten for ${ids === 'all' ? 'any follower' : escapeHtml(ids.join(', '))}: no open positions.`);
-    return 'nothing to flatten';
+  const read = await d.control.openPositions(ids);
+  const who = ids === 'all' ? 'any follower' : escapeHtml(ids.join(', '));
+  if (read.positions.length === 0 && read.resting.length === 0) {
+    const unread = read.unread.length ? `\n${unreadLines(read.unread, 'it was NOT flattened')}` : '';
+    await replyHtml(ctx, `Nothing to flatten for ${who}${read.unread.length ? ' that could be read' : ''}: no open positions.${unread}`);
+    return read.unread.length ? `nothing readable to flatten; unread ${read.unread.map((u) => u.followerId).join(',')}` : 'nothing to flatten';
   }
   const id = randomBytes(3).toString('hex');
-  flattenRequests.set(id, { ids, positions, by: ctx.from!.id, expiresAt: d.clock.now() + FLATTEN_TTL_MS });
+  flattenRequests.set(id, { ids, by: ctx.from!.id, expiresAt: d.clock.now() + FLATTEN_TTL_MS });
+  const cancelFirst = read.resting.length ? `\nThe ${read.resting.length} resting exit order(s) are cancelled first; above the freeze limit a position closes in slices.` : '';
   await replyHtml(
     ctx,
-    `⚠️ <b>Flatten</b> ${ids === 'all' ? 'ALL followers' : escapeHtml(ids.join(', '))}: these positions would be closed with market orders:\n${positionLines(positions)}\nStep 1 of 2. This request lapses in 2 minutes.`,
-    { reply_markup: new InlineKeyboard().text(`Flatten ${positions.length} position(s)…`, `fl:${id}:1`).text('Cancel', `fl:${id}:n`) },
+    `⚠️ <b>Flatten</b> ${ids === 'all' ? 'ALL followers' : escapeHtml(ids.join(', '))}: these positions would be closed with market orders:\n${readText(read, 'it will NOT be flattened')}${cancelFirst}\nStep 1 of 2. This request lapses in 2 minutes.`,
+    { reply_markup: new InlineKeyboard().text(`Flatten ${read.positions.length} position(s)…`, `fl:${id}:1`).text('Cancel', `fl:${id}:n`) },
   );
-  return `proposed ${positions.length}`;
+  return `proposed ${read.positions.length}`;
+}
+
+/** The message after the second tap: orders sent, exits cancelled, what could not be done. */
+function flattenDoneText(r: FlattenResult, by: number, now: number): string {
+  const lines = [`🧹 Flatten sent by ${by} at ${istTime(now)} IST: ${r.placed.length} market order(s).`];
+  if (r.placed.length) lines.push(r.placed.map((c) => `• ${escapeHtml(c.followerId)}: ${describeCopy(c)}`).join('\n'));
+  if (r.cancelled.length) lines.push(`Resting exit orders cancelled first:\n${copyLines(r.cancelled)}`);
+  if (r.notCancelled.length) lines.push(`❗ Could NOT cancel (still working at the broker — cancel it there, or it may open a position when it triggers):\n${copyLines(r.notCancelled)}`);
+  if (r.unread.length) lines.push(unreadLines(r.unread, 'it was NOT flattened'));
+  return lines.join('\n');
 }
 
 export const TRADING_COMMANDS: CommandSpec[] = [
@@ -50,10 +81,11 @@ export const TRADING_COMMANDS: CommandSpec[] = [
     role: 'admin',
     async run(ctx, _args, d) {
       const { cancelled, open } = await d.control.halt(ctx.from?.id ?? null);
+      const positions = [positionLines(open.positions), ...(open.unread.length ? [unreadLines(open.unread, 'its open positions are unknown')] : [])].join('\n');
       await replyHtml(
         ctx,
-        `🛑 <b>HALTED</b> by ${ctx.from?.id} at ${istTime(d.clock.now())} IST. Nothing is copied now — <b>leader exits are NOT mirrored</b>. ${cancelled} open cop${cancelled === 1 ? 'y' : 'ies'} cancelled.\nOpen follower positions:\n${positionLines(open)}\n/resume all to copy again.`,
-        open.length ? { reply_markup: new InlineKeyboard().text('Flatten all…', 'fl:all:0') } : {},
+        `🛑 <b>HALTED</b> by ${ctx.from?.id} at ${istTime(d.clock.now())} IST. Nothing is copied now — <b>leader exits are NOT mirrored</b>. ${cancelled} open cop${cancelled === 1 ? 'y' : 'ies'} cancelled.\nOpen follower positions:\n${positions}\n/resume all to copy again.`,
+        open.positions.length || open.unread.length ? { reply_markup: new InlineKeyboard().text('Flatten all…', 'fl:all:0') } : {},
       );
       return `halted, cancelled ${cancelled}`;
     },
@@ -243,7 +275,8 @@ export function registerTradingCallbacks(bot: Bot<BotContext>, d: CommandDeps, a
     }
     if (step === '1') {
       await ctx.answerCallbackQuery();
-      await ctx.editMessageText(`⚠️ <b>Are you sure?</b> ${req.positions.length} market order(s) go out now:\n${positionLines(req.positions)}\nStep 2 of 2.`, {
+      const read = await d.control.openPositions(req.ids);
+      await ctx.editMessageText(`⚠️ <b>Are you sure?</b> These positions are closed with market orders now, resting exit orders cancelled first:\n${readText(read, 'it will NOT be flattened')}\nStep 2 of 2.`, {
         parse_mode: 'HTML',
         reply_markup: new InlineKeyboard().text('Yes, flatten now', `fl:${id}:y`).text('Cancel', `fl:${id}:n`),
       });
@@ -256,18 +289,18 @@ export function registerTradingCallbacks(bot: Bot<BotContext>, d: CommandDeps, a
       return;
     }
     await ctx.answerCallbackQuery({ text: 'Flattening…' });
-    // Positions are read again now: the leader's own exits may have closed some since step one,
-    // and flattening a stale list would open the opposite position.
-    const now = await d.control.openPositions(req.ids);
-    if (now.length === 0) {
-      await ctx.editMessageText('Nothing left to flatten: the positions were closed meanwhile.').catch(() => {});
-      audit(ctx, 'button flatten', `${id} confirm`, 'nothing left');
+    // Positions are read again now (and once more after the resting exits are cancelled): the
+    // leader's own exits may have closed some since step one, and flattening a stale list would
+    // open the opposite position.
+    const r = await d.control.flatten(req.ids, ctx.from.id);
+    if (r.placed.length === 0 && r.cancelled.length === 0 && r.notCancelled.length === 0) {
+      const unread = r.unread.length ? `\n${unreadLines(r.unread, 'it was NOT flattened')}` : '';
+      await ctx.editMessageText(`Nothing left to flatten: the positions were closed meanwhile.${unread}`, { parse_mode: 'HTML' }).catch(() => {});
+      audit(ctx, 'button flatten', `${id} confirm`, r.unread.length ? `nothing left; unread ${r.unread.map((u) => u.followerId).join(',')}` : 'nothing left');
       return;
     }
-    const placed = d.control.flatten(now, ctx.from.id);
-    await ctx
-      .editMessageText(`🧹 Flatten sent by ${ctx.from.id} at ${istTime(d.clock.now())} IST: ${placed.length} market order(s).\n${placed.map((c) => `• ${escapeHtml(c.followerId)}: ${describeCopy(c)}`).join('\n')}`, { parse_mode: 'HTML' })
-      .catch(() => {});
+    const placed = r.placed;
+    await ctx.editMessageText(flattenDoneText(r, ctx.from.id, d.clock.now()), { parse_mode: 'HTML' }).catch(() => {});
     audit(ctx, 'button flatten', `${id} confirm`, `placed ${placed.length}`);
   });
 }

@@ -9,7 +9,7 @@ import type { StreamState } from '../brokers/port.js';
 import type { Clock } from '../infra/clock.js';
 import type { ApprovalRow, CopyRow, Store } from '../store/index.js';
 import type { Decision, DecideResult } from './approvals.js';
-import type { OpenPosition } from './kill-switch.js';
+import type { FlattenResult, PositionsRead } from './kill-switch.js';
 import type { Position } from '../domain/order.js';
 import { instrumentKey } from '../domain/order.js';
 import { pnlOf, pnlSeries, type FillLike, type PnlPoint } from '../domain/pnl.js';
@@ -138,8 +138,8 @@ export class Control {
     return this.engine.killSwitch.halted;
   }
 
-  /** The kill switch. Returns the open follower positions the alert must list. */
-  async halt(actor: number | null): Promise<{ cancelled: number; open: OpenPosition[] }> {
+  /** The kill switch. Returns the open follower positions the alert must list (and who could not be read). */
+  async halt(actor: number | null): Promise<{ cancelled: number; open: PositionsRead }> {
     const cancelled = this.engine.killSwitch.halt(actor);
     return { cancelled, open: await this.engine.killSwitch.openPositions('all') };
   }
@@ -148,12 +148,13 @@ export class Control {
     this.engine.killSwitch.resume(actor);
   }
 
-  openPositions(ids: string[] | 'all'): Promise<OpenPosition[]> {
+  openPositions(ids: string[] | 'all'): Promise<PositionsRead> {
     return this.engine.killSwitch.openPositions(ids);
   }
 
-  flatten(positions: OpenPosition[], actor: number | null): CopyRow[] {
-    return this.engine.killSwitch.flatten(positions, actor);
+  /** Cancel resting exit copies, then close what is really held (see KillSwitch.flatten). */
+  flatten(ids: string[] | 'all', actor: number | null): Promise<FlattenResult> {
+    return this.engine.killSwitch.flatten(ids, actor);
   }
 
   /** Positions at one follower's broker (fresh), or the engine's own book when the broker is unreachable. */

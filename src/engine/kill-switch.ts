@@ -3,26 +3,59 @@
  * approvals and cancels every copy not yet filled; the trade-off (leader exits no longer mirrored)
  * is why its alert lists the open follower positions. Flatten squares off follower positions with
  * market orders that go through the same exactly-once machinery as copies (intent row, tag).
+ *
+ * Positions are read fresh from each follower's broker and counted whole: a resting exit copy (a
+ * working SL or target) is an order, not a reduction of the position. Flatten cancels those resting
+ * exits first, waits for the cancels, reads the position again and closes what is really held, in
+ * freeze-sized slices. A follower whose positions cannot be read is reported by name and left alone.
  */
-import { randomBytes } from 'node:crypto';
 import type { Position } from '../domain/order.js';
 import { opposite } from '../domain/order.js';
-import { copyTag } from '../domain/tag.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
-import type { CopyRow, NewCopy, Store } from '../store/index.js';
+import type { CopyRow, Store } from '../store/index.js';
+import type { CopyState } from '../store/schema.js';
 import type { ApprovalManager } from './approvals.js';
 import type { CopyExecutor } from './copy-executor.js';
 import { LIVE_COPY_STATES } from './copy-state.js';
 import type { FollowerRuntime } from './follower.js';
 import type { InstrumentResolver } from './instruments.js';
+import { batchId, contractTerms, marketCopies, type MarketLeg } from './market-orders.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 
 export interface OpenPosition {
   followerId: string;
   position: Position;
   lotSize: number;
+  /** The contract's freeze quantity (flatten slices below it), null when none applies. */
+  freeze: number | null;
 }
+
+/** A follower whose positions could not be read: it is NOT flattened, and the reply says so. */
+export interface UnreadFollower {
+  followerId: string;
+  error: string;
+}
+
+export interface PositionsRead {
+  positions: OpenPosition[];
+  /** Exit copies still working or on their way (an SL or target copy): orders, cancelled by flatten first. */
+  resting: CopyRow[];
+  unread: UnreadFollower[];
+}
+
+export interface FlattenResult {
+  batch: string;
+  placed: CopyRow[];
+  /** Resting exit copies cancelled before the market orders. */
+  cancelled: CopyRow[];
+  /** Resting exit copies still live after the cancel (the broker refused it): still working there. */
+  notCancelled: CopyRow[];
+  unread: UnreadFollower[];
+}
+
+/** States of an exit copy that is an order still to be placed or working at the broker. */
+const RESTING_STATES: CopyState[] = ['planned', 'placing', 'open'];
 
 export class KillSwitch {
   constructor(
@@ -56,68 +89,86 @@ export class KillSwitch {
     this.log.warn({ by }, 'halt lifted: copying resumes');
   }
 
-  /** Every open follower position, read fresh from each broker (falls back to nothing on error). */
-  async openPositions(ids: string[] | 'all'): Promise<OpenPosition[]> {
-    const out: OpenPosition[] = [];
-    for (const f of this.followers.values()) {
-      if (ids !== 'all' && !ids.includes(f.id)) continue;
-      let positions: Position[] = [];
-      try {
-        positions = await f.broker.positions();
-      } catch (e) {
-        this.log.warn({ follower: f.id, err: (e as Error).message }, 'could not read positions');
+  private selected(ids: string[] | 'all'): FollowerRuntime[] {
+    return [...this.followers.values()].filter((f) => ids === 'all' || ids.includes(f.id));
+  }
+
+  /** Exit copies of these followers that are planned, being placed or working at the broker. */
+  restingExits(ids: string[] | 'all'): CopyRow[] {
+    return this.store.copies.inStates(RESTING_STATES).filter((c) => c.kind === 'exit' && (ids === 'all' || ids.includes(c.followerId)));
+  }
+
+  /**
+   * Every open follower position, read fresh from each broker and counted whole, the resting exit
+   * copies beside them, and the followers whose positions could not be read.
+   */
+  async openPositions(ids: string[] | 'all'): Promise<PositionsRead> {
+    const fs = this.selected(ids);
+    const reads = await Promise.all(
+      fs.map(async (f) => {
+        try {
+          return { f, positions: await f.broker.positions() };
+        } catch (e) {
+          const error = e instanceof Error ? e.message : String(e);
+          this.log.error({ follower: f.id, err: error }, 'could not read positions');
+          return { f, error };
+        }
+      }),
+    );
+    const out: PositionsRead = { positions: [], resting: [], unread: [] };
+    const readIds: string[] = [];
+    for (const r of reads) {
+      if ('error' in r) {
+        out.unread.push({ followerId: r.f.id, error: r.error ?? 'unknown error' });
+        continue;
       }
-      // Exits already on their way (copies not yet filled) will close part of a position: leave that part alone.
-      const closing = this.store.copies
-        .inStates(['planned', 'placing', 'open'])
-        .filter((c) => c.followerId === f.id && c.kind === 'exit');
-      for (const p of positions) {
+      readIds.push(r.f.id);
+      for (const p of r.positions) {
         if (p.netQty === 0) continue;
-        const away = closing
-          .filter((c) => c.segment === p.instrument.segment && c.securityId === p.instrument.securityId && c.product === p.product && c.side === (p.netQty > 0 ? 'SELL' : 'BUY'))
-          .reduce((n, c) => n + c.plannedQty - c.filledQty, 0);
-        const left = Math.max(0, Math.abs(p.netQty) - away);
-        if (left === 0) continue;
-        const inst = this.instruments.lookup(f.master(this.leaderBroker()), p.instrument);
-        out.push({ followerId: f.id, position: { ...p, netQty: Math.sign(p.netQty) * left }, lotSize: inst?.lotSize ?? 1 });
+        const { lotSize, freeze } = contractTerms(this.instruments.lookup(r.f.master(this.leaderBroker()), p.instrument));
+        out.positions.push({ followerId: r.f.id, position: p, lotSize, freeze });
       }
     }
+    out.resting = this.restingExits(readIds);
     return out;
   }
 
   /**
-   * Square off the given positions with market orders, one intent row each (kind exit, a
-   * `flatten-…` leader id and its own tag), placed through each follower's queue.
+   * Square off the followers' positions: cancel their resting exit copies first (through each
+   * follower's queue, awaited), read the positions again — an SL that filled meanwhile has closed
+   * part — and close the rest with market orders in freeze-sized slices, one intent row each (kind
+   * exit, a `flatten-…` leader id and its own tag), placed through each follower's queue. A
+   * follower whose positions cannot be read is neither cancelled nor flattened.
    */
-  flatten(positions: OpenPosition[], by: number | null): CopyRow[] {
-    const id = `flatten-${randomBytes(4).toString('hex')}`;
-    const now = this.clock.now();
-    const rows: NewCopy[] = positions.map((p, i) => ({
-      leaderOrderId: id,
+  async flatten(ids: string[] | 'all', by: number | null): Promise<FlattenResult> {
+    const batch = batchId('flatten');
+    const first = await this.openPositions(ids);
+    const unreadIds = new Set(first.unread.map((u) => u.followerId));
+    const readable = this.selected(ids).filter((f) => !unreadIds.has(f.id)).map((f) => f.id);
+    // Per follower the cancels queue before anything placed below; awaiting them also means the
+    // positions read next already include any resting exit that filled instead of cancelling.
+    await Promise.all(first.resting.map((c) => this.executor.cancel(c.id, c.followerId, `flatten by ${by ?? 'system'}`)));
+    const after = first.resting.map((c) => this.store.copies.get(c.id) ?? c);
+    const cancelled = after.filter((c) => c.state === 'cancelled');
+    const notCancelled = after.filter((c) => LIVE_COPY_STATES.includes(c.state));
+    const now = readable.length ? await this.openPositions(readable) : { positions: [], resting: [], unread: [] };
+    const legs: MarketLeg[] = now.positions.map((p) => ({
       followerId: p.followerId,
-      leg: i,
       kind: 'exit',
-      state: 'planned',
-      tag: copyTag(id, p.followerId, i),
-      segment: p.position.instrument.segment,
-      securityId: p.position.instrument.securityId,
-      symbol: p.position.instrument.symbol,
-      side: opposite(p.position.netQty > 0 ? 'BUY' : 'SELL'),
-      orderType: 'MARKET',
+      instrument: p.position.instrument,
       product: p.position.product,
-      validity: 'DAY',
-      amo: false,
+      side: opposite(p.position.netQty > 0 ? 'BUY' : 'SELL'),
+      qty: Math.abs(p.position.netQty),
       lotSize: p.lotSize,
-      plannedQty: Math.abs(p.position.netQty),
-      lots: Math.abs(p.position.netQty) / p.lotSize,
-      reason: `flatten by ${by ?? 'system'}`,
-      eventAt: now,
-      createdAt: now,
-      updatedAt: now,
+      freeze: p.freeze,
     }));
-    const inserted = this.store.copies.insert(rows);
+    const inserted = this.store.copies.insert(marketCopies(batch, legs, `flatten by ${by ?? 'system'}`, this.clock.now()));
     for (const c of inserted) void this.executor.place(c, null);
-    this.log.warn({ by, orders: inserted.length }, 'flatten: squaring off follower positions');
-    return inserted;
+    const unread = [...first.unread, ...now.unread];
+    this.log.warn(
+      { by, batch, orders: inserted.length, cancelled: cancelled.length, notCancelled: notCancelled.length, unread: unread.map((u) => u.followerId) },
+      'flatten: squaring off follower positions',
+    );
+    return { batch, placed: inserted, cancelled, notCancelled, unread };
   }
 }
