@@ -10,7 +10,7 @@ import { SIM_UNIVERSE } from './brokers/sim/sim-universe.js';
 import { createBot, registerCommands } from './bot/bot.js';
 import type { BotContext, Roles } from './bot/auth.js';
 import { CONSOLE_BOT_INFO, ConsoleChat } from './bot/console.js';
-import { Notifier } from './bot/notifier.js';
+import { Notifier, type NotifierOptions } from './bot/notifier.js';
 import { Control } from './engine/control.js';
 import { ReplicationEngine, type EngineDeps } from './engine/engine.js';
 import { FollowerRuntime } from './engine/follower.js';
@@ -44,6 +44,8 @@ export interface AppOptions {
   brokerTimeoutMs?: number;
   /** Progress of an instrument master download (the terminal shows it). */
   instrumentProgress?: (broker: string, rows: number) => void;
+  /** Alert delivery tuning (tests shorten the rare retry of an unreachable chat). */
+  notifier?: NotifierOptions;
   /** Scheduled jobs: `schedule: false` keeps them manual (tests run them with their own clock); `startupCheck` checks tokens at start. */
   jobs?: { schedule?: boolean; startupCheck?: boolean };
 }
@@ -90,7 +92,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     adminIds: consoleMode && cfg.telegram.adminIds.length === 0 ? [CONSOLE_USER_ID] : cfg.telegram.adminIds,
     viewerIds: cfg.telegram.viewerIds,
   };
-  const notifier = new Notifier(store, clock, roles.adminIds, log.child({ module: 'notifier' }));
+  const notifier = new Notifier(store, clock, roles.adminIds, log.child({ module: 'notifier' }), o.notifier);
   const engine = new ReplicationEngine({
     store,
     leader,
@@ -114,7 +116,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     token: cfg.telegram.botToken ?? '0:console',
     apiRoot: consoleMode ? 'http://console.invalid' : cfg.telegram.apiRoot,
     roles,
-    deps: { control, store, clock, alertQueueDepth: () => notifier.depth, healthExtras: () => [...sessionLines(sessions.status()), ...jobLines(jobs.list())], sessions, notifyPrefs: notifier.prefs },
+    deps: { control, store, clock, alertQueueDepth: () => notifier.depth, healthExtras: () => [...notifier.healthLines(), ...sessionLines(sessions.status()), ...jobLines(jobs.list())], sessions, notifyPrefs: notifier.prefs },
     logger: log,
     ...(consoleMode ? { botInfo: CONSOLE_BOT_INFO } : {}),
   });

@@ -1,9 +1,12 @@
 /**
  * Alerts that always arrive: every engine event worth telling becomes a row in the SQLite outbox
- * (written off the hot path, on the next turn of the event loop), and one sender delivers the
- * outbox in priority order to each admin's chat — 429s are waited out by auto-retry, an HTML
- * parse error falls back to plain text, other failures are retried with backoff. A restart
- * loses nothing: undelivered rows are sent on the next start.
+ * (written off the hot path, on the next turn of the event loop), and each admin chat has its own
+ * delivery queue over its rows, in priority order — so one chat that cannot be reached never holds
+ * back another. Per chat: a 429 is waited out (auto-retry inside the call; a longer `retry_after`
+ * by this queue), an HTML parse error falls back to plain text, a 403 (the user blocked the bot or
+ * never started it) marks the chat unreachable (one log line, a line in /health) and it is tried
+ * again only every `unreachableRetryMs`; other failures are retried with backoff. A restart loses
+ * nothing: undelivered rows are sent on the next start.
  */
 import { GrammyError } from 'grammy';
 import type { EngineEvent, EngineEvents } from '../engine/events.js';
@@ -11,7 +14,8 @@ import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { AlertRow, Store } from '../store/index.js';
 import { alertOf, decisionLine, PRIORITY, type Alert } from './alerts.js';
-import { htmlToPlain, splitMessage } from './format.js';
+import { escapeHtml, htmlToPlain, splitMessage } from './format.js';
+import { istTime } from '../domain/time.js';
 import { NotifyPrefs } from './notify-prefs.js';
 
 /** Sends one message; resolves with its message id. */
@@ -22,13 +26,35 @@ export type EditFn = (chatId: number, messageId: number, html: string) => Promis
 const MAX_ATTEMPTS = 20;
 /** This many informational alerts waiting for one chat are sent as one message. */
 const COALESCE_AT = 8;
+/** A chat that answered 403 is tried again this often. */
+const UNREACHABLE_RETRY_MS = 10 * 60_000;
+
+/** One admin chat's delivery queue. */
+interface Lane {
+  readonly chatId: number;
+  sending: Promise<void> | null;
+  again: boolean;
+  /** Waiting before the next attempt (backoff, `retry_after`, or an unreachable chat's rare retry). */
+  timer: NodeJS.Timeout | null;
+  /** Failures in a row (network, 5xx): the backoff. */
+  failures: number;
+  /** Set by a 403: the chat cannot be reached (blocked, never started). */
+  unreachable: { since: number; reason: string } | null;
+}
+
+/** What one delivery attempt means for its chat's queue. */
+type Outcome = { ok: true } | { ok: false; retryInMs: number };
+
+export interface NotifierOptions {
+  /** How often a chat that answered 403 is tried again (default 10 min). */
+  unreachableRetryMs?: number;
+}
 
 export class Notifier implements EngineEvents {
   private pending: EngineEvent[] = [];
   private flushScheduled = false;
-  private sending: Promise<void> | null = null;
-  private again = false;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly lanes = new Map<number, Lane>();
+  private readonly unreachableRetryMs: number;
   private stopped = false;
   private readonly downSince = new Map<string, number>();
   /** Fill messages per leader order: one message per chat, edited as more followers fill. */
@@ -43,15 +69,45 @@ export class Notifier implements EngineEvents {
     private readonly clock: Clock,
     private readonly chatIds: number[],
     private readonly log: Logger,
+    opts: NotifierOptions = {},
   ) {
     this.prefs = new NotifyPrefs(store, clock);
+    this.unreachableRetryMs = opts.unreachableRetryMs ?? UNREACHABLE_RETRY_MS;
+    for (const chatId of chatIds) this.lanes.set(chatId, { chatId, sending: null, again: false, timer: null, failures: 0, unreachable: null });
   }
 
   /** Connect the delivery function (the bot) and deliver whatever is waiting. */
   attach(send: SendFn, edit: EditFn): void {
     this.send = send;
     this.edit = edit;
-    this.kick();
+    this.dropForeignAlerts();
+    this.kickAll();
+  }
+
+  /** Alerts queued for a chat that is no longer an admin are not sent to it. */
+  private dropForeignAlerts(): void {
+    for (const [chatId, n] of this.store.outbox.pendingByChat()) {
+      if (this.lanes.has(chatId)) continue;
+      const now = this.clock.now();
+      this.store.tx(() => {
+        for (const a of this.store.outbox.pendingFor(chatId, n)) this.store.outbox.markSent(a.id, now);
+      });
+      this.log.warn({ chat: chatId, alerts: n }, 'alerts queued for a chat that is no longer an admin were dropped');
+    }
+  }
+
+  /** /health lines: admin chats that cannot be reached, and how many alerts wait for each. */
+  healthLines(): string[] {
+    const out: string[] = [];
+    const waiting = this.store.outbox.pendingByChat();
+    for (const lane of this.lanes.values()) {
+      if (!lane.unreachable) continue;
+      const every = Math.round(this.unreachableRetryMs / 60_000);
+      out.push(
+        `⚠️ Admin chat ${lane.chatId} unreachable since ${istTime(lane.unreachable.since)} IST (${escapeHtml(lane.unreachable.reason)}) · ${waiting.get(lane.chatId) ?? 0} alert(s) waiting · retried every ${every} min`,
+      );
+    }
+    return out;
   }
 
   emit(event: EngineEvent): void {
@@ -154,37 +210,42 @@ export class Notifier implements EngineEvents {
       }
     });
     for (const e of events) if (e.type === 'approval_decided') void this.showDecision(e.approval.id);
-    this.kick();
+    this.kickAll();
   }
 
   get depth(): number {
     return this.store.outbox.depth() + this.pending.length;
   }
 
-  private kick(): void {
-    if (!this.send || this.stopped) return;
-    if (this.sending) {
-      this.again = true;
+  private kickAll(): void {
+    for (const lane of this.lanes.values()) this.kick(lane);
+  }
+
+  /** Start the chat's queue unless it is running (then it runs again) or waiting for a retry. */
+  private kick(lane: Lane): void {
+    if (!this.send || this.stopped || lane.timer) return;
+    if (lane.sending) {
+      lane.again = true;
       return;
     }
-    this.sending = this.deliver().finally(() => {
-      this.sending = null;
-      if (this.again) {
-        this.again = false;
-        this.kick();
+    lane.sending = this.deliver(lane).finally(() => {
+      lane.sending = null;
+      if (lane.again) {
+        lane.again = false;
+        this.kick(lane);
       }
     });
   }
 
-  private async deliver(): Promise<void> {
+  private async deliver(lane: Lane): Promise<void> {
     for (;;) {
-      const batch = this.coalesce(this.store.outbox.pending(50));
+      const batch = this.coalesce(lane.chatId, this.store.outbox.pendingFor(lane.chatId, 50));
       if (batch.length === 0 || this.stopped) return;
       for (const a of batch) {
         if (this.stopped) return;
-        const ok = await this.deliverOne(a);
-        if (!ok) {
-          this.scheduleRetry(a.attempts + 1);
+        const r = await this.deliverOne(lane, a);
+        if (!r.ok) {
+          this.retryLater(lane, r.retryInMs);
           return;
         }
       }
@@ -196,29 +257,24 @@ export class Notifier implements EngineEvents {
    * message: the rows are marked delivered and a combined row takes their place. Approvals, errors
    * and fills are never folded.
    */
-  private coalesce(batch: AlertRow[]): AlertRow[] {
-    const low = new Map<number, AlertRow[]>();
-    for (const a of batch) if (a.priority >= PRIORITY.info && !a.markup) low.set(a.chatId, [...(low.get(a.chatId) ?? []), a]);
-    let out = batch;
-    for (const [chatId, rows] of low) {
-      if (rows.length < COALESCE_AT) continue;
-      const now = this.clock.now();
-      const text = `📦 ${rows.length} updates while alerts were queued:\n${rows.map((r) => r.text).join('\n')}`;
-      let id = 0;
-      this.store.tx(() => {
-        for (const r of rows) this.store.outbox.markSent(r.id, now);
-        id = this.store.outbox.enqueue({ chatId, priority: PRIORITY.info, kind: 'backlog', text, createdAt: now });
-      });
-      const merged = this.store.outbox.pending(500).find((r) => r.id === id);
-      const drop = new Set(rows.map((r) => r.id));
-      out = [...out.filter((r) => !drop.has(r.id)), ...(merged ? [merged] : [])];
-    }
-    return out;
+  private coalesce(chatId: number, batch: AlertRow[]): AlertRow[] {
+    const rows = batch.filter((a) => a.priority >= PRIORITY.info && !a.markup);
+    if (rows.length < COALESCE_AT) return batch;
+    const now = this.clock.now();
+    const text = `📦 ${rows.length} updates while alerts were queued:\n${rows.map((r) => r.text).join('\n')}`;
+    let id = 0;
+    this.store.tx(() => {
+      for (const r of rows) this.store.outbox.markSent(r.id, now);
+      id = this.store.outbox.enqueue({ chatId, priority: PRIORITY.info, kind: 'backlog', text, createdAt: now });
+    });
+    const merged = this.store.outbox.pendingFor(chatId, 500).find((r) => r.id === id);
+    const drop = new Set(rows.map((r) => r.id));
+    return [...batch.filter((r) => !drop.has(r.id)), ...(merged ? [merged] : [])];
   }
 
-  private async deliverOne(a: AlertRow): Promise<boolean> {
+  private async deliverOne(lane: Lane, a: AlertRow): Promise<Outcome> {
     const send = this.send;
-    if (!send) return false;
+    if (!send) return { ok: false, retryInMs: 1000 };
     const silent = a.priority >= PRIORITY.info;
     let text = a.text;
     let markup: unknown = a.markup ? JSON.parse(a.markup) : undefined;
@@ -247,54 +303,87 @@ export class Notifier implements EngineEvents {
       this.store.outbox.markSent(a.id, this.clock.now());
       // A decision that raced the send: edit the message just sent.
       if (approval && markup && this.store.approvals.get(approval.id)?.state !== 'pending') void this.showDecision(approval.id);
-      return true;
+      this.reachable(lane);
+      return { ok: true };
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      this.store.outbox.markFailed(a.id, msg);
-      if (a.attempts + 1 >= MAX_ATTEMPTS || (e instanceof GrammyError && e.error_code === 400)) {
-        this.log.error({ alert: a.id, err: msg }, 'giving up on an alert');
-        this.store.outbox.markSent(a.id, this.clock.now());
-        return true;
-      }
-      this.log.warn({ alert: a.id, err: msg }, 'alert not delivered; will retry');
-      return false;
+      return this.failed(lane, a, e);
     }
+  }
+
+  /** A send worked: the chat's failures are over, and an unreachable chat is back. */
+  private reachable(lane: Lane): void {
+    lane.failures = 0;
+    if (!lane.unreachable) return;
+    this.log.info({ chat: lane.chatId, downForMs: this.clock.now() - lane.unreachable.since }, 'admin chat reachable again; its waiting alerts follow');
+    lane.unreachable = null;
+  }
+
+  private failed(lane: Lane, a: AlertRow, e: unknown): Outcome {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof GrammyError && e.error_code === 403) {
+      // Blocked, or never started: nothing is wrong with the alert. It waits; the chat is tried rarely.
+      if (!lane.unreachable) {
+        lane.unreachable = { since: this.clock.now(), reason: e.description };
+        this.log.warn({ chat: lane.chatId, err: e.description, retryEveryMs: this.unreachableRetryMs }, 'admin chat unreachable: its alerts wait and it is tried again rarely; the other admins are not held up');
+      }
+      return { ok: false, retryInMs: this.unreachableRetryMs };
+    }
+    if (e instanceof GrammyError && e.error_code === 429) {
+      // Longer than auto-retry waits inside a call: this chat's queue waits it out, the others go on.
+      const retryInMs = Math.max(1, e.parameters.retry_after ?? 1) * 1000;
+      this.log.warn({ chat: lane.chatId, retryInMs }, 'Telegram flood limit for this chat; waiting');
+      return { ok: false, retryInMs };
+    }
+    this.store.outbox.markFailed(a.id, msg);
+    if (a.attempts + 1 >= MAX_ATTEMPTS || (e instanceof GrammyError && e.error_code === 400)) {
+      this.log.error({ alert: a.id, chat: lane.chatId, err: msg }, 'giving up on an alert');
+      this.store.outbox.markSent(a.id, this.clock.now());
+      return { ok: true };
+    }
+    this.log.warn({ alert: a.id, chat: lane.chatId, err: msg }, 'alert not delivered; will retry');
+    lane.failures += 1;
+    return { ok: false, retryInMs: Math.min(60_000, 1000 * 2 ** Math.min(lane.failures, 6)) };
   }
 
   /** Edit every message that shows the request: keep the details, drop the buttons, add the decision. */
   private async showDecision(approvalId: string): Promise<void> {
     const a = this.store.approvals.get(approvalId);
-    if (!a || a.state === 'pending' || !this.edit) return;
+    const edit = this.edit;
+    if (!a || a.state === 'pending' || !edit) return;
     const line = decisionLine(a, this.store.copies.forApproval(a.id));
-    for (const m of a.messages) {
-      try {
-        await this.edit(m.chatId, m.messageId, `${a.text}\n\n${line}`);
-      } catch (e) {
-        this.log.warn({ approval: a.id, chat: m.chatId, err: (e as Error).message }, 'could not edit the approval message');
-      }
-    }
+    // Each chat's edit on its own: a slow or failing chat does not delay the others.
+    await Promise.all(
+      a.messages.map((m) =>
+        edit(m.chatId, m.messageId, `${a.text}\n\n${line}`).catch((e: unknown) =>
+          this.log.warn({ approval: a.id, chat: m.chatId, err: (e as Error).message }, 'could not edit the approval message'),
+        ),
+      ),
+    );
   }
 
-  private scheduleRetry(attempt: number): void {
-    if (this.retryTimer || this.stopped) return;
-    const delay = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.kick();
-    }, delay);
-    this.retryTimer.unref();
+  private retryLater(lane: Lane, ms: number): void {
+    if (lane.timer || this.stopped) return;
+    lane.timer = setTimeout(() => {
+      lane.timer = null;
+      this.kick(lane);
+    }, ms);
+    lane.timer.unref();
   }
 
   /** Resolves when every alert known so far has been delivered (or given up). */
   async drained(): Promise<void> {
     this.flush();
-    while (this.sending) await this.sending;
+    for (;;) {
+      const busy = [...this.lanes.values()].flatMap((l) => (l.sending ? [l.sending] : []));
+      if (busy.length === 0) return;
+      await Promise.all(busy);
+    }
   }
 
   async stop(): Promise<void> {
     this.flush();
     this.stopped = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    if (this.sending) await this.sending.catch(() => {});
+    for (const lane of this.lanes.values()) if (lane.timer) clearTimeout(lane.timer);
+    await Promise.all([...this.lanes.values()].map((l) => l.sending?.catch(() => {})));
   }
 }

@@ -10,15 +10,15 @@ export type NewAlert = typeof alertOutbox.$inferInsert;
 export class OutboxRepo {
   // Prepared once (per shape for enqueue): these run for every alert.
   private readonly enqueueByShape: ShapeCache<ReturnType<OutboxRepo['prepareEnqueue']>>;
-  private readonly pendingStmt;
+  private readonly pendingForStmt;
   private readonly markSentStmt;
 
   constructor(private readonly db: Db) {
     this.enqueueByShape = new ShapeCache((keys) => this.prepareEnqueue(keys));
-    this.pendingStmt = db
+    this.pendingForStmt = db
       .select()
       .from(alertOutbox)
-      .where(isNull(alertOutbox.sentAt))
+      .where(and(isNull(alertOutbox.sentAt), eq(alertOutbox.chatId, sql.placeholder('chatId'))))
       .orderBy(asc(alertOutbox.priority), asc(alertOutbox.id))
       .limit(sql.placeholder('limit'))
       .prepare();
@@ -40,9 +40,20 @@ export class OutboxRepo {
     return this.db.insert(alertOutbox).values(a).returning({ id: alertOutbox.id }).get().id;
   }
 
-  /** Undelivered alerts, highest priority first, then oldest. */
-  pending(limit = 100): AlertRow[] {
-    return this.pendingStmt.all({ limit });
+  /** Undelivered alerts of one chat, highest priority first, then oldest (each chat is its own queue). */
+  pendingFor(chatId: number, limit = 100): AlertRow[] {
+    return this.pendingForStmt.all({ chatId, limit });
+  }
+
+  /** Chats with undelivered alerts, and how many each. */
+  pendingByChat(): Map<number, number> {
+    const rows = this.db
+      .select({ chatId: alertOutbox.chatId, n: sql<number>`count(*)` })
+      .from(alertOutbox)
+      .where(isNull(alertOutbox.sentAt))
+      .groupBy(alertOutbox.chatId)
+      .all();
+    return new Map(rows.map((r) => [r.chatId, r.n]));
   }
 
   /** Replace the text of an alert not yet delivered (a fill message gaining lines). */

@@ -46,6 +46,9 @@ export interface FakeTelegram {
   commands(scope?: Record<string, unknown>, languageCode?: string): BotCommand[];
   pendingUpdates(): number;
   failNext(method: string, error: ApiError, times?: number): void;
+  /** Until unblockChat: every send or edit to this chat answers 403 (the user blocked the bot). */
+  blockChat(chatId: number, description?: string): void;
+  unblockChat(chatId: number): void;
   waitFor(predicate: (call: ApiCall) => boolean, timeoutMs?: number): Promise<ApiCall>;
   /** Latest bot message in the chat whose text/caption matches; may already exist. */
   waitForMessage(chatId: number, textMatch: string | RegExp, timeoutMs?: number): Promise<StoredMessage>;
@@ -135,6 +138,7 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
   const commandsByScope = new Map<string, BotCommand[]>();
   const faults = new Map<string, { error: ApiError; remaining: number }[]>();
   const openCallbacks = new Set<string>();
+  const blocked = new Map<number, string>();
   let queue: TgUpdate[] = [];
   let nextUpdateId = 1;
   let nextCallbackId = 1;
@@ -321,6 +325,8 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     const call: ApiCall = { method, payload, at: Date.now(), contentType, bodyBytes: body.length };
     calls.push(call);
     const key = method.toLowerCase();
+    const refusal = /^(send|edit|copy|forward)/.test(key) ? blocked.get(num(payload['chat_id']) ?? NaN) : undefined;
+    if (refusal) return respond(res, call, { error_code: 403, description: refusal });
     const fault = faults.get(key)?.[0];
     if (fault) {
       if (--fault.remaining <= 0) faults.get(key)?.shift();
@@ -395,13 +401,15 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       const key = method.toLowerCase();
       faults.set(key, [...(faults.get(key) ?? []), { error, remaining: times }]);
     },
+    blockChat(chatId, description = 'Forbidden: bot was blocked by the user') { blocked.set(chatId, description); },
+    unblockChat(chatId) { blocked.delete(chatId); },
     waitFor: (predicate, timeoutMs = 5000) => waitUntil(() => calls.find(predicate), timeoutMs, 'a matching API call'),
     waitForMessage: (chatId, textMatch, timeoutMs = 5000) => waitUntil(() => messages(chatId).reverse().find((m) => {
       const t = m.text ?? m.caption ?? '';
       return typeof textMatch === 'string' ? t.includes(textMatch) : textMatch.test(t);
     }), timeoutMs, `a message in chat ${chatId} matching ${String(textMatch)}`),
     reset() {
-      calls.length = 0; chats.clear(); commandsByScope.clear(); faults.clear(); openCallbacks.clear(); queue = [];
+      calls.length = 0; chats.clear(); commandsByScope.clear(); faults.clear(); openCallbacks.clear(); blocked.clear(); queue = [];
     },
     async close() {
       const poll = pending;
