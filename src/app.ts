@@ -23,7 +23,8 @@ import { PriceBoard } from './infra/price-board.js';
 import { Store } from './store/index.js';
 import { refreshInstruments } from './jobs/instruments.js';
 import { kiteInstrumentSources } from './jobs/instrument-refresh.js';
-import type { Scheduler } from './jobs/scheduler.js';
+import { driftJob, type Scheduler } from './jobs/scheduler.js';
+import { DriftWatch } from './engine/drift.js';
 import type { SessionManager } from './engine/sessions.js';
 import { createMorning, openTokenVault } from './app-sessions.js';
 import { jobLines, sessionLines } from './bot/token-alerts.js';
@@ -63,6 +64,8 @@ export interface App {
   sessions: SessionManager;
   /** Scheduled jobs: `jobs.list()` gives name + next run (/health). */
   jobs: Scheduler;
+  /** Follower positions against the scaled leader: a check every market minute, /drift, Sync. */
+  drift: DriftWatch;
   stop(): Promise<void>;
 }
 
@@ -111,12 +114,27 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
   });
   const control = new Control(cfg, engine, settings, positions, store, clock, prices);
   const { sessions, jobs } = createMorning({ cfg, store, vault, leader, followers, engine, positions, instruments, events: notifier, clock, logger: log, brokerTimeoutMs: brokerDeps.timeoutMs });
+  const drift = new DriftWatch({
+    store,
+    settings,
+    followers: engine.followers,
+    executor: engine.executor,
+    instruments,
+    positions,
+    prices,
+    events: notifier,
+    clock,
+    logger: log,
+    leaderBroker: () => engine.leaderBroker,
+    leaderFunds: () => engine.leaderFunds,
+  });
+  jobs.add(driftJob(drift));
 
   const bot = createBot({
     token: cfg.telegram.botToken ?? '0:console',
     apiRoot: consoleMode ? 'http://console.invalid' : cfg.telegram.apiRoot,
     roles,
-    deps: { control, store, clock, alertQueueDepth: () => notifier.depth, healthExtras: () => [...notifier.healthLines(), ...sessionLines(sessions.status()), ...jobLines(jobs.list())], sessions, notifyPrefs: notifier.prefs },
+    deps: { control, store, clock, alertQueueDepth: () => notifier.depth, healthExtras: () => [...notifier.healthLines(), ...sessionLines(sessions.status()), ...jobLines(jobs.list())], sessions, notifyPrefs: notifier.prefs, drift },
     logger: log,
     ...(consoleMode ? { botInfo: CONSOLE_BOT_INFO } : {}),
   });
@@ -169,5 +187,5 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
       log.info('tandem stopped');
     })());
 
-  return { cfg, store, engine, control, leader, notifier, bot, console: chat, sessions, jobs, stop };
+  return { cfg, store, engine, control, leader, notifier, bot, console: chat, sessions, jobs, drift, stop };
 }

@@ -6,6 +6,7 @@ import type { ApprovalRow, CopyRow } from '../store/index.js';
 import { escapeHtml, formatAge, formatInr, formatNum, formatQty } from './format.js';
 import { describeCopy } from './views.js';
 import { sessionAlertOf } from './token-alerts.js';
+import { driftAlertOf } from './drift-views.js';
 
 export const PRIORITY = { approval: 0, error: 1, fill: 2, info: 3 } as const;
 
@@ -122,5 +123,7 @@ export function alertOf(e: EngineEvent, now: number): Alert | null {
         return { priority: PRIORITY.error, kind: 'approval_closed', text: `${decisionLine(e.approval, e.copies)}\nApproval ${e.approval.id}:\n${what}` };
       }
       return null;
+    case 'drift':
+      return driftAlertOf(e.drift);
   }
 }

@@ -10,6 +10,7 @@ import { authMiddleware, roleOf, type BotContext, type Roles } from './auth.js';
 import { COMMANDS, ratioChanged, tokenStates, type CommandDeps } from './commands.js';
 import { RATIO_MAX } from '../config.js';
 import { registerTradingCallbacks } from './trading-commands.js';
+import { driftStatusLine, registerDriftCallbacks } from './drift-commands.js';
 import { removeSecretMessage } from './token-commands.js';
 import { escapeHtml } from './format.js';
 import { statusKeyboard, statusText } from './views.js';
@@ -77,7 +78,7 @@ export function createBot(o: BotOptions): Bot<BotContext> {
     const v = o.deps.control.status();
     const now = clock.now();
     await ctx
-      .editMessageText(`${statusText(v, now, o.deps.control.pnlToday(), tokenStates(o.deps))}\n<i>Updated ${istTime(now)} IST</i>`, { parse_mode: 'HTML', reply_markup: statusKeyboard(v) })
+      .editMessageText(`${statusText(v, now, o.deps.control.pnlToday(), tokenStates(o.deps), driftStatusLine(o.deps))}\n<i>Updated ${istTime(now)} IST</i>`, { parse_mode: 'HTML', reply_markup: statusKeyboard(v) })
       .catch((e: unknown) => {
         if (!(e instanceof GrammyError && e.description.includes('not modified'))) throw e;
       });
@@ -142,6 +143,7 @@ export function createBot(o: BotOptions): Bot<BotContext> {
   });
 
   registerTradingCallbacks(bot, o.deps, audit);
+  registerDriftCallbacks(bot, o.deps, audit);
 
   bot.on('callback_query:data', async (ctx) => {
     await ctx.answerCallbackQuery({ text: 'This button has expired.' });

@@ -15,6 +15,8 @@ import type { NotifyPrefs } from './notify-prefs.js';
 import { TRADING_COMMANDS } from './trading-commands.js';
 import { TOKEN_COMMANDS } from './token-commands.js';
 import type { SessionManager } from '../engine/sessions.js';
+import type { DriftWatch } from '../engine/drift.js';
+import { DRIFT_COMMANDS, driftStatusLine } from './drift-commands.js';
 import { InlineKeyboard } from 'grammy';
 
 export interface CommandDeps {
@@ -29,6 +31,8 @@ export interface CommandDeps {
   notifyPrefs: NotifyPrefs;
   /** Broker logins (/login, /token); absent = no account needs one. */
   sessions?: SessionManager;
+  /** The drift watch (/drift, the Sync button, the /status line). */
+  drift?: DriftWatch;
 }
 
 export interface CommandSpec {
@@ -72,7 +76,7 @@ export const COMMANDS: CommandSpec[] = [
     role: 'viewer',
     async run(ctx, _args, d) {
       const v = d.control.status();
-      await reply(ctx, statusText(v, d.clock.now(), d.control.pnlToday(), tokenStates(d)), { reply_markup: statusKeyboard(v) });
+      await reply(ctx, statusText(v, d.clock.now(), d.control.pnlToday(), tokenStates(d), driftStatusLine(d)), { reply_markup: statusKeyboard(v) });
     },
   },
   {
@@ -177,6 +181,7 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
   ...TRADING_COMMANDS,
+  ...DRIFT_COMMANDS,
   ...TOKEN_COMMANDS,
   {
     name: 'help',

@@ -33,6 +33,7 @@ const KIND_GROUP: Record<string, NotifyGroup | 'approvals'> = {
   token_nag: 'errors',
   approval_closed: 'errors',
   session_restored: 'errors',
+  drift: 'errors',
 };
 
 export function groupOfKind(kind: string): NotifyGroup | 'approvals' {

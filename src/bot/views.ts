@@ -12,7 +12,7 @@ export function describeCopy(c: CopyRow): string {
   return `${c.side}${qty} ${escapeHtml(c.symbol)} ${price}`;
 }
 
-export function statusText(v: StatusView, now: number, pnlToday: Map<string, number> = new Map(), tokens: Map<string, string> = new Map()): string {
+export function statusText(v: StatusView, now: number, pnlToday: Map<string, number> = new Map(), tokens: Map<string, string> = new Map(), drift: string | null = null): string {
   const mode = v.mode === 'live' ? '🔴 LIVE' : `📝 PAPER${v.demo ? ' (demo)' : ''}`;
   const engine = v.halted
     ? `🛑 HALTED by ${v.halted.by ?? 'system'} at ${istTime(v.halted.at)} IST — nothing is copied, exits included`
@@ -34,6 +34,7 @@ export function statusText(v: StatusView, now: number, pnlToday: Map<string, num
     `Engine: ${engine}`,
     `Leader: ${escapeHtml(v.leaderBroker)} · ${v.leaderStream} · ${lastEvent}${tokens.has('leader') ? ` · token ${tokens.get('leader')}` : ''}`,
     `Approvals pending: ${v.pendingApprovals}`,
+    ...(drift ? [drift] : []),
     `<pre>${escapeHtml(table(['ID', 'BROKER', 'TOKEN', 'RATIO', 'POS', 'OK/SKIP/FAIL', 'P&L'], rows))}</pre>`,
   ];
   for (const f of v.followers) {

@@ -3,7 +3,7 @@
  * paper/, sim/) implement it; errors are thrown as one of the three kinds below, by where the
  * failure happened, so the engine can decide what is safe to do next.
  */
-import type { BrokerOrder, Funds, OrderChange, OrderRequest, PlaceResult, Position } from '../domain/order.js';
+import type { BrokerOrder, Funds, Holding, OrderChange, OrderRequest, PlaceResult, Position } from '../domain/order.js';
 
 export type BrokerKind = 'dhan' | 'kite' | 'paper' | 'sim';
 
@@ -74,7 +74,18 @@ export interface Broker {
   findOrderByTag(tag: string): Promise<BrokerOrder | null>;
   /** Today's order book. */
   orders(): Promise<BrokerOrder[]>;
+  /**
+   * Today's positions, one row per instrument and product. `netQty` is the whole position,
+   * `overnightQty` the part carried in from earlier days (today's fills excluded).
+   */
   positions(): Promise<Position[]>;
+  /**
+   * Delivery holdings as of the start of today (settled + T1), with zero-quantity rows left out.
+   * Today's sells do NOT reduce them (a same-day sell of held shares appears in `positions()` as a
+   * CNC row with a negative `netQty` and `overnightQty` 0). An empty portfolio is `[]`, never an
+   * error. Together with each position's `overnightQty` this is the account's opening baseline.
+   */
+  holdings(): Promise<Holding[]>;
   funds(): Promise<Funds>;
   checkSession(): Promise<SessionState>;
   /** Subscribe to the account's order stream; returns the unsubscribe function. */

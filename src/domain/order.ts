@@ -105,12 +105,28 @@ export interface PlaceResult {
 export interface Position {
   instrument: InstrumentRef;
   product: Product;
-  /** Signed: positive long, negative short. */
+  /** Signed: positive long, negative short. Overnight carry plus today's fills. */
   netQty: number;
+  /**
+   * Signed: the part of `netQty` carried from earlier days (the opening position). Today's buys
+   * and sells are NOT in it, so `netQty - overnightQty` is today's net traded quantity.
+   */
+  overnightQty: number;
   avgPrice: number;
   realisedPnl: number;
   /** Unrealised P&L at the last known price, when the broker reports it. */
   unrealisedPnl: number;
+}
+
+/**
+ * A delivery holding (product CNC implied) as it stood at the start of today: the baseline the
+ * engine adds today's fills to. Not reduced by today's sells (those show up as a CNC position row).
+ */
+export interface Holding {
+  instrument: InstrumentRef;
+  /** Opening quantity at the start of today: settled (DP) + T1, not reduced by today's sells. */
+  qty: number;
+  avgPrice: number;
 }
 
 export interface Funds {

@@ -2,6 +2,7 @@
 import type { ApprovalRow, CopyRow } from '../store/index.js';
 import type { StreamState } from '../brokers/port.js';
 import type { LoginHelp } from '../brokers/login.js';
+import type { DriftItem } from './drift.js';
 
 export interface TokenProblem {
   accountId: string;
@@ -40,7 +41,9 @@ export type EngineEvent =
   /** A large entry waits for a tap: register-before-render has happened (the row exists). */
   | { type: 'approval_requested'; approval: ApprovalRow; copies: CopyRow[]; leaderOrder: string }
   /** Approved, rejected, expired or voided. */
-  | { type: 'approval_decided'; approval: ApprovalRow; copies: CopyRow[] };
+  | { type: 'approval_decided'; approval: ApprovalRow; copies: CopyRow[] }
+  /** A follower's position differs from the scaled leader's beyond rounding (once per change). */
+  | { type: 'drift'; drift: DriftItem };
 
 export interface EngineEvents {
   emit(e: EngineEvent): void;

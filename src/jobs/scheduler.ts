@@ -68,6 +68,11 @@ export function jobDefs(d: JobDeps): JobDef[] {
   ];
 }
 
+/** The drift watch's minute: every minute 09:00–15:59 on weekdays; the body itself keeps to 09:15–15:30 IST. */
+export function driftJob(drift: { tick(): unknown }): JobDef {
+  return { name: 'drift', cron: `* 9-15 * * ${WEEKDAYS}`, run: async () => void drift.tick() };
+}
+
 export class Scheduler {
   private readonly tasks = new Map<string, ScheduledTask>();
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -79,6 +84,12 @@ export class Scheduler {
     logger: Logger,
   ) {
     this.log = logger.child({ module: 'jobs' });
+  }
+
+  /** Add a job built after the others (it needs the running engine: the drift watch). Before `start`. */
+  add(def: JobDef): void {
+    if (this.defs.some((d) => d.name === def.name)) throw new Error(`a job named ${def.name} exists already`);
+    this.defs.push(def);
   }
 
   /** Put every job on its cron schedule (`schedule: false` keeps them manual: tests). */

@@ -4,7 +4,7 @@
  * common.case.test.ts: `runBrokerContract(name, make)`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BrokerOrder, InstrumentRef, OrderRequest } from '../../src/domain/order.js';
+import type { BrokerOrder, InstrumentRef, OrderRequest, Product } from '../../src/domain/order.js';
 import type { Broker } from '../../src/brokers/port.js';
 import { BrokerRateLimited, BrokerRejected, BrokerUnavailable, SessionExpired } from '../../src/brokers/port.js';
 
@@ -20,6 +20,19 @@ export interface ContractHarness {
   fill(orderId: string, price: number): Promise<void>;
   /** Make the next `place` fail with this kind of error (fakes only; paper has none). */
   injectFault?(kind: FaultKind): void;
+  /**
+   * Seed the account's opening state, what it held before today (fakes only: paper keeps nothing
+   * overnight, so it starts every day flat).
+   */
+  opening?: {
+    /** A cash equity the venue knows (lot 1) and a sensible price for it. */
+    equity: InstrumentRef;
+    equityPrice: number;
+    /** A position in `instrument` carried in from earlier days; `qty` signed. */
+    setOvernightPosition(instrument: InstrumentRef, product: Product, qty: number, avgPrice: number): void;
+    /** Delivery holding of `equity`: `qty` at the start of today. */
+    setHolding(equity: InstrumentRef, qty: number, avgPrice: number): void;
+  };
   close(): Promise<void>;
 }
 
@@ -48,7 +61,7 @@ export function nextUpdate(seen: BrokerOrder[], subscribe: (f: (u: BrokerOrder) 
   });
 }
 
-export function runBrokerContract(name: string, make: () => Promise<ContractHarness>, opts: { faults: boolean }): void {
+export function runBrokerContract(name: string, make: () => Promise<ContractHarness>, opts: { faults: boolean; opening?: boolean }): void {
   describe(`broker contract: ${name}`, () => {
     let h: ContractHarness;
     let updates: BrokerOrder[];
@@ -143,6 +156,45 @@ export function runBrokerContract(name: string, make: () => Promise<ContractHarn
       const positions = await h.broker.positions();
       const p = positions.find((x) => x.instrument.securityId === h.instrument.securityId);
       expect(p?.netQty).toBe(h.lotSize);
+      // Bought today: none of it is carried from an earlier day.
+      expect(p?.overnightQty).toBe(0);
+    });
+
+    it('reports no holdings for an account that holds none, as [] rather than an error', async () => {
+      expect(await h.broker.holdings()).toEqual([]);
+    });
+
+    if (opts.opening) it('tells the overnight part of a position apart from a day trade in it', async () => {
+      const o = h.opening;
+      if (!o) throw new Error('a harness run with opening must provide opening');
+      const lot = h.lotSize;
+      o.setOvernightPosition(h.instrument, 'MARGIN', 3 * lot, h.price);
+      const mine = async () => (await h.broker.positions()).filter((x) => x.instrument.securityId === h.instrument.securityId && x.product === 'MARGIN');
+      expect(await mine()).toMatchObject([{ netQty: 3 * lot, overnightQty: 3 * lot }]);
+      const { orderId } = await h.broker.placeOrder(limitBuy({ side: 'SELL', price: h.price }));
+      await nextUpdate(updates, tap, (u) => u.orderId === orderId && u.status === 'open');
+      await h.fill(orderId, h.price);
+      await nextUpdate(updates, tap, (u) => u.orderId === orderId && u.status === 'filled');
+      const after = await mine();
+      expect(after).toHaveLength(1);
+      expect(after[0]?.netQty).toBe(2 * lot);
+      expect(after[0]?.overnightQty).toBe(3 * lot);
+    });
+
+    if (opts.opening) it('reports holdings at their opening quantity, unchanged after selling part of them today', async () => {
+      const o = h.opening;
+      if (!o) throw new Error('a harness run with opening must provide opening');
+      o.setHolding(o.equity, 10, 1000);
+      const expected = [{ instrument: o.equity, qty: 10, avgPrice: 1000 }];
+      expect(await h.broker.holdings()).toEqual(expected);
+      const { orderId } = await h.broker.placeOrder(limitBuy({ instrument: o.equity, side: 'SELL', product: 'CNC', quantity: 4, price: o.equityPrice }));
+      await nextUpdate(updates, tap, (u) => u.orderId === orderId && u.status === 'open');
+      await h.fill(orderId, o.equityPrice);
+      await nextUpdate(updates, tap, (u) => u.orderId === orderId && u.status === 'filled');
+      expect(await h.broker.holdings()).toEqual(expected);
+      // Today's sell shows as a CNC position of its own, none of it overnight.
+      const sold = (await h.broker.positions()).filter((x) => x.instrument.securityId === o.equity.securityId);
+      expect(sold).toMatchObject([{ product: 'CNC', netQty: -4, overnightQty: 0 }]);
     });
 
     it('reports funds and a valid session', async () => {

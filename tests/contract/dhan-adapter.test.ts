@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerRateLimited, BrokerRejected, BrokerUnavailable, SessionExpired } from '../../src/brokers/port.js';
 import type { OrderRequest } from '../../src/domain/order.js';
+import { holdingFromRow, positionFromRow } from '../../src/brokers/dhan/dhan-orders.js';
 import { DHAN_ERRORS } from '../fakes/dhan.js';
 import { dhanRig, niftyOption, type DhanRig } from './dhan-harness.js';
 
@@ -108,7 +109,7 @@ describe('DhanBroker against the fake', () => {
     await rig.update((u) => u.orderId === orderId && u.status === 'filled');
     expect(await rig.broker.funds()).toEqual({ available: 1_000_000 - 7500, used: 7500 });
     expect(await rig.broker.positions()).toEqual([
-      { instrument: { segment: 'NSE_FNO', securityId: '61345', symbol: 'NIFTY-Dec2026-26000-CE' }, product: 'MARGIN', netQty: 75, avgPrice: 100, realisedPnl: 0, unrealisedPnl: 0 },
+      { instrument: { segment: 'NSE_FNO', securityId: '61345', symbol: 'NIFTY-Dec2026-26000-CE' }, product: 'MARGIN', netQty: 75, overnightQty: 0, avgPrice: 100, realisedPnl: 0, unrealisedPnl: 0 },
     ]);
     const book = await rig.broker.orders();
     expect(book.find((o) => o.orderId === orderId)).toMatchObject({ status: 'filled', filledQty: 75, avgPrice: 100 });
@@ -176,5 +177,115 @@ describe('DhanBroker logging', () => {
     expect(out).toMatch(/echo \[REDACTED\]/);
     expect(out).not.toContain(rig.token);
     expect(out).not.toContain(rig.token.slice(0, -4));
+  });
+});
+
+describe('DhanBroker opening baseline: overnight positions and holdings', () => {
+  let rig: DhanRig;
+  afterEach(async () => {
+    await rig.close();
+  });
+
+  /** A raw GET against the fake, as Dhan's wire has it. */
+  const raw = async (path: string): Promise<{ status: number; body: unknown }> => {
+    const res = await fetch(`${rig.fake.apiUrl}${path}`, { headers: { 'access-token': rig.fake.token(rig.clientId), 'client-id': rig.clientId } });
+    return { status: res.status, body: await res.json() };
+  };
+  const fillNow = async (req: OrderRequest, price: number) => {
+    const { orderId } = await rig.broker.placeOrder(req);
+    await rig.update((u) => u.orderId === orderId && u.status === 'open');
+    rig.fake.fill(orderId, { price });
+    await rig.update((u) => u.orderId === orderId && u.status === 'filled');
+  };
+  const reliance = { segment: 'NSE_EQ' as const, securityId: '2885', symbol: 'RELIANCE' };
+
+  it('reads overnightQty from the carry-forward fields: an overnight short with a buy today on top', async () => {
+    rig = await dhanRig();
+    await rig.broker.start();
+    rig.fake.setOvernightPosition(rig.clientId, { securityId: '61345', exchangeSegment: 'NSE_FNO', productType: 'MARGIN', qty: -150, avgPrice: 110 });
+    expect(await rig.broker.positions()).toMatchObject([{ product: 'MARGIN', netQty: -150, overnightQty: -150, avgPrice: 110 }]);
+    await fillNow(order({ side: 'BUY', quantity: 75 }), 90);
+    const [row] = (await raw('/positions')).body as Record<string, unknown>[];
+    expect(row).toMatchObject({ carryForwardBuyQty: 0, carryForwardSellQty: 150, dayBuyQty: 75, daySellQty: 0, netQty: -75, positionType: 'SHORT' });
+    const positions = await rig.broker.positions();
+    expect(positions).toHaveLength(1);
+    expect(positions[0]).toMatchObject({ instrument: { segment: 'NSE_FNO', securityId: '61345' }, product: 'MARGIN', netQty: -75, overnightQty: -150 });
+  });
+
+  it('sells delivery shares from holdings: /holdings keeps totalQty, availableQty drops, positions show a CNC sell', async () => {
+    rig = await dhanRig();
+    await rig.broker.start();
+    rig.fake.setHoldings(rig.clientId, [
+      { securityId: '2885', tradingSymbol: 'RELIANCE', qty: 10, avgPrice: 1200, t1Qty: 3 },
+      { securityId: '1333', tradingSymbol: 'HDFCBANK', qty: 5, avgPrice: 1500 },
+    ]);
+    const opening = [
+      { instrument: reliance, qty: 10, avgPrice: 1200 },
+      { instrument: { segment: 'NSE_EQ', securityId: '1333', symbol: 'HDFCBANK' }, qty: 5, avgPrice: 1500 },
+    ];
+    expect(await rig.broker.holdings()).toEqual(opening);
+    await fillNow(order({ instrument: reliance, side: 'SELL', product: 'CNC', quantity: 4, price: 1300 }), 1300);
+
+    const held = (await raw('/holdings')).body as Record<string, unknown>[];
+    expect(held.find((h) => h.securityId === '2885')).toMatchObject({ exchange: 'ALL', totalQty: 10, dpQty: 7, t1Qty: 3, availableQty: 6, avgCostPrice: 1200 });
+    expect(await rig.broker.holdings()).toEqual(opening);
+
+    const rows = (await raw('/positions')).body as Record<string, unknown>[];
+    expect(rows).toMatchObject([{ securityId: '2885', exchangeSegment: 'NSE_EQ', productType: 'CNC', daySellQty: 4, carryForwardBuyQty: 0, carryForwardSellQty: 0, netQty: -4 }]);
+    expect(await rig.broker.positions()).toMatchObject([{ instrument: reliance, product: 'CNC', netQty: -4, overnightQty: 0 }]);
+  });
+
+  it("turns production's empty-portfolio answer (500 DH-1111) into [], and leaves out holdings with nothing in them", async () => {
+    rig = await dhanRig();
+    expect(await raw('/holdings')).toEqual({ status: 500, body: DHAN_ERRORS.noHoldings });
+    expect(await rig.broker.holdings()).toEqual([]);
+    rig.fake.setHoldings(rig.clientId, [{ securityId: '1594', tradingSymbol: 'INFY', qty: 0, avgPrice: 0 }, { securityId: '1333', tradingSymbol: 'HDFCBANK', qty: 2, avgPrice: 1500 }]);
+    expect(await rig.broker.holdings()).toEqual([{ instrument: { segment: 'NSE_EQ', securityId: '1333', symbol: 'HDFCBANK' }, qty: 2, avgPrice: 1500 }]);
+  });
+
+  it("takes the sandbox's 200 [] for an empty portfolio too", async () => {
+    rig = await dhanRig({ fake: { emptyHoldings: 'empty-array' } });
+    expect(await raw('/holdings')).toEqual({ status: 200, body: [] });
+    expect(await rig.broker.holdings()).toEqual([]);
+  });
+
+  it('throws any other holdings failure as its kind, a 500 with another code or a DH-1111 that does not say "no holdings" included', async () => {
+    rig = await dhanRig();
+    rig.fake.setHoldings(rig.clientId, [{ securityId: '1333', tradingSymbol: 'HDFCBANK', qty: 2, avgPrice: 1500 }]);
+    const cases: [{ status: number; body: unknown }, string][] = [
+      [{ status: 500, body: DHAN_ERRORS.internal }, 'BrokerUnavailable'],
+      [{ status: 500, body: { errorType: 'HOLDING_ERROR', errorCode: 'DH-1112', errorMessage: 'No holdings available' } }, 'BrokerUnavailable'],
+      [{ status: 500, body: { errorType: 'HOLDING_ERROR', errorCode: 'DH-1111', errorMessage: 'Holdings service unavailable' } }, 'BrokerUnavailable'],
+      [{ status: 400, body: DHAN_ERRORS.input }, 'BrokerRejected'],
+      [{ status: 429, body: DHAN_ERRORS.rateLimit }, 'BrokerRateLimited'],
+      [{ status: 401, body: DHAN_ERRORS.invalidAuth }, 'SessionExpired'],
+    ];
+    for (const [fault, kind] of cases) {
+      rig.fake.injectError(rig.clientId, 'holdings', fault);
+      const err = await rig.broker.holdings().catch((e: unknown) => e);
+      expect((err as Error).name, JSON.stringify(fault)).toBe(kind);
+    }
+    // The faults are used up: the real holdings come back.
+    expect(await rig.broker.holdings()).toHaveLength(1);
+  });
+});
+
+describe('Dhan position and holding rows', () => {
+  const base = { tradingSymbol: 'TCS', securityId: '11536', exchangeSegment: 'NSE_EQ', productType: 'MARGIN', buyAvg: 3300, sellAvg: 3345.8, costPrice: 3300 };
+
+  it('overnightQty: carry-forward fields first, else netQty less the day net, else all of netQty', () => {
+    expect(positionFromRow({ ...base, netQty: 50, carryForwardBuyQty: 0, carryForwardSellQty: '20', dayBuyQty: 80, daySellQty: 10 })?.overnightQty).toBe(-20);
+    expect(positionFromRow({ ...base, netQty: 50, dayBuyQty: 80, daySellQty: 10 })?.overnightQty).toBe(-20);
+    expect(positionFromRow({ ...base, netQty: 40, carryForwardBuyQty: 40 })?.overnightQty).toBe(40);
+    expect(positionFromRow({ ...base, netQty: -40 })?.overnightQty).toBe(-40);
+  });
+
+  it('holding qty is totalQty (not availableQty), else DP + T1; exchange ALL is NSE_EQ', () => {
+    const row = { exchange: 'ALL', tradingSymbol: 'TCS', securityId: '11536', isin: 'INE467B01029', avgCostPrice: 3000 };
+    expect(holdingFromRow({ ...row, totalQty: 10, dpQty: 7, t1Qty: 3, availableQty: 2 })).toEqual({ instrument: { segment: 'NSE_EQ', securityId: '11536', symbol: 'TCS' }, qty: 10, avgPrice: 3000 });
+    expect(holdingFromRow({ ...row, dpQty: '7', t1Qty: 3, availableQty: 2 })?.qty).toBe(10);
+    expect(holdingFromRow({ ...row, exchange: 'BSE', securityId: 532540, totalQty: 1 })?.instrument).toEqual({ segment: 'BSE_EQ', securityId: '532540', symbol: 'TCS' });
+    expect(holdingFromRow({ ...row, totalQty: 0, dpQty: 0, t1Qty: 0, availableQty: 0 })).toBeNull();
+    expect(holdingFromRow({ ...row, securityId: '', totalQty: 5 })).toBeNull();
   });
 });

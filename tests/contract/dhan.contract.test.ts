@@ -1,5 +1,5 @@
 import { DhanBroker } from '../../src/brokers/dhan/dhan-broker.js';
-import { DHAN_ERRORS, startFakeDhan, type FakeDhanFault } from '../fakes/dhan.js';
+import { DHAN_ERRORS, fakeDhanInstrument, startFakeDhan, type FakeDhanFault } from '../fakes/dhan.js';
 import { runBrokerContract, type FaultKind } from './broker-contract.js';
 import { FAST_WS, niftyOption, silentLogger } from './dhan-harness.js';
 
@@ -25,6 +25,12 @@ runBrokerContract('dhan', async () => {
       fake.fill(orderId, { price });
     },
     injectFault: (kind) => fake.injectError(clientId, 'place', FAULTS[kind]),
+    opening: {
+      equity: { segment: 'NSE_EQ', securityId: '2885', symbol: fakeDhanInstrument('2885', 'NSE_EQ')?.symbol ?? 'RELIANCE' },
+      equityPrice: 1300,
+      setOvernightPosition: (i, product, qty, avgPrice) => fake.setOvernightPosition(clientId, { securityId: i.securityId, exchangeSegment: i.segment, productType: product, qty, avgPrice }),
+      setHolding: (i, qty, avgPrice) => fake.setHoldings(clientId, [{ securityId: i.securityId, tradingSymbol: i.symbol, qty, avgPrice }]),
+    },
     close: () => fake.close(),
   };
-}, { faults: true });
+}, { faults: true, opening: true });

@@ -301,3 +301,61 @@ describe('KiteBroker stream and poll', () => {
     expect(timeouts()).toBeLessThanOrEqual(before);
   });
 });
+
+describe('KiteBroker opening baseline: overnight positions and holdings', () => {
+  /** A raw GET against the fake's REST, as Kite's wire has it (`data` of the envelope). */
+  const raw = async (r: Rig, path: string): Promise<unknown> => {
+    const res = await fetch(`${r.fake.apiUrl}${path}`, { headers: { 'X-Kite-Version': '3', Authorization: `token ${apiKey}:${r.token}` } });
+    return ((await res.json()) as { data: unknown }).data;
+  };
+  const reliance = testInstrument('RELIANCE');
+
+  it('reads overnight_quantity from the net rows: an overnight long with a sell today on top', async () => {
+    const r = await rig();
+    r.fake.setOvernightPosition(apiKey, { tradingsymbol: symbol, exchange: 'NFO', product: 'NRML', qty: 150, avgPrice: 110 });
+    expect(await r.broker.positions()).toMatchObject([{ product: 'MARGIN', netQty: 150, overnightQty: 150, avgPrice: 110 }]);
+    const { orderId } = await r.broker.placeOrder(req({ side: 'SELL', price: 120 }));
+    r.fake.fill(orderId, { price: 120 });
+    const wire = (await raw(r, '/portfolio/positions')) as { net: Record<string, unknown>[]; day: Record<string, unknown>[] };
+    expect(wire.net).toMatchObject([{ tradingsymbol: symbol, quantity: 75, overnight_quantity: 150, buy_quantity: 150, sell_quantity: 75, day_buy_quantity: 0, day_sell_quantity: 75 }]);
+    expect(wire.day).toMatchObject([{ tradingsymbol: symbol, quantity: -75, overnight_quantity: 0, sell_quantity: 75 }]);
+    const positions = await r.broker.positions();
+    expect(positions).toHaveLength(1);
+    expect(positions[0]).toMatchObject({ instrument: { segment: 'NSE_FNO', securityId: inst.securityId, symbol }, product: 'MARGIN', netQty: 75, overnightQty: 150 });
+  });
+
+  it('reports holdings at opening_quantity, unchanged by a same-day delivery sell (Kite counts it in used_quantity)', async () => {
+    const r = await rig();
+    r.fake.setHoldings(apiKey, [
+      { tradingsymbol: 'RELIANCE', exchange: 'NSE', qty: 10, avgPrice: 1200, t1Qty: 3 },
+      { tradingsymbol: 'RELIANCE', exchange: 'BSE', qty: 2, avgPrice: 1190 },
+    ]);
+    const opening = [
+      { instrument: { segment: 'NSE_EQ', securityId: '2885', symbol: 'RELIANCE' }, qty: 10, avgPrice: 1200 },
+      { instrument: { segment: 'BSE_EQ', securityId: '500325', symbol: 'RELIANCE' }, qty: 2, avgPrice: 1190 },
+    ];
+    expect(await r.broker.holdings()).toEqual(opening);
+    const { orderId } = await r.broker.placeOrder(req({ instrument: { segment: 'NSE_EQ', securityId: reliance.securityId, symbol: 'RELIANCE' }, side: 'SELL', product: 'CNC', quantity: 4, price: 1400 }));
+    r.fake.fill(orderId, { price: 1400 });
+    const held = (await raw(r, '/portfolio/holdings')) as Record<string, unknown>[];
+    expect(held[0]).toMatchObject({ exchange: 'NSE', product: 'CNC', opening_quantity: 10, quantity: 7, t1_quantity: 3, used_quantity: 4 });
+    expect(await r.broker.holdings()).toEqual(opening);
+    expect(await r.broker.positions()).toMatchObject([{ instrument: { segment: 'NSE_EQ', securityId: '2885' }, product: 'CNC', netQty: -4, overnightQty: 0 }]);
+  });
+
+  it('falls back to quantity + t1_quantity without opening_quantity, skips empty rows, and an empty portfolio is []', async () => {
+    const r = await rig();
+    expect(await raw(r, '/portfolio/holdings')).toEqual([]);
+    expect(await r.broker.holdings()).toEqual([]);
+    r.fake.setHoldings(apiKey, [
+      { tradingsymbol: 'INFY', exchange: 'NSE', qty: 0, avgPrice: 0 },
+      { tradingsymbol: 'HDFCBANK', exchange: 'NSE', qty: 5, avgPrice: 1500, t1Qty: 2 },
+    ]);
+    r.fake.config.omitOpeningQuantity = true;
+    const held = (await raw(r, '/portfolio/holdings')) as Record<string, unknown>[];
+    expect(held).toHaveLength(2);
+    expect(held[1]).not.toHaveProperty('opening_quantity');
+    expect(held[1]).toMatchObject({ quantity: 3, t1_quantity: 2 });
+    expect(await r.broker.holdings()).toEqual([{ instrument: { segment: 'NSE_EQ', securityId: '1333', symbol: 'HDFCBANK' }, qty: 5, avgPrice: 1500 }]);
+  });
+});

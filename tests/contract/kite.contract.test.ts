@@ -5,6 +5,7 @@
  * update the contract waits for comes from the poll, fills/modifies/cancels from stream and poll.
  */
 import { KiteBroker } from '../../src/brokers/kite/kite-broker.js';
+import { kiteExchange, kiteProduct } from '../../src/brokers/kite/kite-codes.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { testInstrument } from '../fakes/instruments.js';
 import { startFakeKite, type KiteFault } from '../fakes/kite.js';
@@ -26,7 +27,8 @@ runBrokerContract(
     const apiKey = 'kitecontractkey';
     const accessToken = fake.addAccount({ apiKey, apiSecret: 'kitecontractsecret', userId: 'KC1234' });
     const inst = testInstrument('NIFTY_26000_CE');
-    if (!inst.kite) throw new Error('test instrument must be listed by Kite');
+    const equity = testInstrument('RELIANCE');
+    if (!inst.kite || !equity.kite) throw new Error('test instruments must be listed by Kite');
     const broker = new KiteBroker({
       accountId: 'kf1',
       apiKey,
@@ -43,8 +45,15 @@ runBrokerContract(
       price: inst.price,
       fill: async (orderId, price) => fake.fill(orderId, { price }),
       injectFault: (kind) => fake.injectError(apiKey, 'place', FAULTS[kind]),
+      opening: {
+        equity: { segment: equity.segment, securityId: equity.securityId, symbol: equity.kite.tradingsymbol },
+        equityPrice: equity.price,
+        setOvernightPosition: (i, product, qty, avgPrice) =>
+          fake.setOvernightPosition(apiKey, { tradingsymbol: i.symbol, exchange: kiteExchange(i.segment), product: kiteProduct(product) as 'CNC' | 'NRML' | 'MIS', qty, avgPrice }),
+        setHolding: (i, qty, avgPrice) => fake.setHoldings(apiKey, [{ tradingsymbol: i.symbol, exchange: i.segment === 'BSE_EQ' ? 'BSE' : 'NSE', qty, avgPrice }]),
+      },
       close: () => fake.close(),
     };
   },
-  { faults: true },
+  { faults: true, opening: true },
 );

@@ -9,7 +9,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { DhanBook, type Answer } from './dhan/book.js';
+import { DhanBook, type Answer, type FakeDhanHoldingSeed, type FakeDhanOvernightSeed } from './dhan/book.js';
 import { DHAN_FAKE_INSTRUMENTS, DHAN_SCRIP_MASTER_HEADER, fakeDhanInstrument, scripMasterLine, syntheticOptionLines } from './dhan/instruments.js';
 import { DhanSocketHub, type LoginRecord } from './dhan/socket.js';
 import { ERR, istIso, istValidity, mintToken, pushFrame, restOrder, type FakeDhanOrder } from './dhan/wire.js';
@@ -17,11 +17,12 @@ import { ERR, istIso, istValidity, mintToken, pushFrame, restOrder, type FakeDha
 export { DHAN_FAKE_INSTRUMENTS, DHAN_FAKE_TRADABLE, fakeDhanInstrument } from './dhan/instruments.js';
 export type { FakeDhanInstrument } from './dhan/instruments.js';
 export type { FakeDhanOrder, FakeDhanTrade } from './dhan/wire.js';
+export type { FakeDhanHoldingSeed, FakeDhanOvernightSeed } from './dhan/book.js';
 export type { LoginRecord } from './dhan/socket.js';
 export { ERR as DHAN_ERRORS } from './dhan/wire.js';
 
-/** Order writes, 'book' (GET /orders, the order book), or 'any' of them. */
-export type FakeDhanOp = 'place' | 'modify' | 'cancel' | 'book' | 'any';
+/** Order writes, 'book' (GET /orders, the order book), 'holdings' (GET /holdings), or 'any' request. */
+export type FakeDhanOp = 'place' | 'modify' | 'cancel' | 'book' | 'holdings' | 'any';
 /** An HTTP answer, 'hang' (never answer, do nothing), or 'accept-then-hang' (do it, never answer). */
 export type FakeDhanFault = { status: number; body: unknown } | 'hang' | 'accept-then-hang';
 
@@ -60,6 +61,11 @@ export interface FakeDhanOptions {
   badLoginResetMs?: number;
   /** Synthetic option rows appended to the scrip master (streaming tests). Default 0. */
   extraScripRows?: number;
+  /**
+   * What GET /holdings answers for an account with no holdings: 'error' (default, production:
+   * HTTP 500 DH-1111 "No holdings available") or 'empty-array' (the sandbox: 200 []).
+   */
+  emptyHoldings?: 'error' | 'empty-array';
   /** Called for every order-update push right before its frame is written to the sockets (bench: `at` = performance.now()). */
   onPush?: (order: Readonly<FakeDhanOrder>, at: number) => void;
 }
@@ -80,6 +86,17 @@ export interface FakeDhan {
   fill(orderId: string, f: { price: number; qty?: number }): FakeDhanOrder;
   reject(orderId: string, reason: string): FakeDhanOrder;
   orders(clientId: string): FakeDhanOrder[];
+  /**
+   * Seed the account's opening delivery holdings (replaces any before). `qty` is the opening
+   * quantity (DP + T1; `t1Qty` says how much of it is T1, default 0). GET /holdings then shows
+   * `totalQty = qty` all day, while `availableQty` drops as CNC sells of it fill.
+   */
+  setHoldings(clientId: string, holdings: readonly FakeDhanHoldingSeed[]): void;
+  /**
+   * Seed one position carried in from earlier days (`qty` signed; 0 removes it). It shows in
+   * GET /positions as `carryForwardBuyQty`/`carryForwardSellQty`, with today's fills added on top.
+   */
+  setOvernightPosition(clientId: string, position: FakeDhanOvernightSeed): void;
   /** Every POST /orders received for the client, in arrival order. */
   placeRequests(clientId: string): PlaceRequestRecord[];
   /** Login attempts on the order socket (all clients when omitted). */
@@ -199,6 +216,11 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
       };
     }
     if (method === 'GET' && head === 'positions' && seg.length === 1) return { status: 200, body: book.positions(a.clientId) };
+    if (method === 'GET' && head === 'holdings' && seg.length === 1) {
+      const rows = book.holdings(a.clientId);
+      if (rows) return { status: 200, body: rows };
+      return opts.emptyHoldings === 'empty-array' ? { status: 200, body: [] } : { status: 500, body: ERR.noHoldings };
+    }
     if (method === 'GET' && head === 'fundlimit') return { status: 200, body: book.funds(a.clientId, a.sodLimit) };
     if (method === 'GET' && head === 'profile') {
       return {
@@ -272,7 +294,7 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
     };
     const denied = authError(req, a);
     if (denied || !a) return answer(denied ?? { status: 401, body: ERR.invalidAuth });
-    const faultOp = method === 'GET' && path === '/orders' ? 'book' : op;
+    const faultOp = method === 'GET' && path === '/orders' ? 'book' : method === 'GET' && path === '/holdings' ? 'holdings' : op;
     const fault = a.faults.find((f) => f.left > 0 && (f.op === 'any' || f.op === faultOp));
     if (fault) {
       fault.left -= 1;
@@ -349,6 +371,14 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
     fill: (orderId, f) => book.fill(orderId, f.price, f.qty),
     reject: (orderId, reason) => book.reject(orderId, reason),
     orders: (clientId) => book.list(clientId).map((o) => ({ ...o })),
+    setHoldings(clientId, holdings) {
+      account(clientId);
+      book.setHoldings(clientId, holdings);
+    },
+    setOvernightPosition(clientId, position) {
+      account(clientId);
+      book.setOvernightPosition(clientId, position);
+    },
     placeRequests: (clientId) => account(clientId).places.map((p) => ({ ...p })),
     logins: (clientId) => sockets.loginRecords(clientId),
     waitForLogin: (clientId, o) => sockets.waitForLogin(clientId, o),

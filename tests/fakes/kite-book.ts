@@ -21,7 +21,21 @@ export interface FakeKiteAccount {
   modifications: Map<string, number>;
   trades: KiteTrade[];
   positions: Map<string, KitePosition>;
+  /** `exchange:tradingsymbol` → opening delivery holding (setHoldings). */
+  holdings: Map<string, KiteHolding>;
   cash: number;
+}
+
+/** A delivery holding as seeded: the opening quantity (settled + T1). */
+export interface KiteHolding {
+  tradingsymbol: string;
+  exchange: string;
+  instrument_token: number;
+  /** opening_quantity: settled + T1 at the start of the day. */
+  qty: number;
+  /** Part of `qty` bought on the previous trading day (t1_quantity). */
+  t1Qty: number;
+  average_price: number;
 }
 
 export interface KiteTrade {
@@ -40,6 +54,11 @@ export interface KiteTrade {
   exchange_timestamp: string;
 }
 
+/**
+ * One `net` position: `quantity` = `overnight_quantity` + today's buys − today's sells.
+ * `buy_*`/`sell_*` here are TODAY's fills only; the `net` row adds the overnight part to its side
+ * (as Kite's mock does: overnight 3 + day buy 1 = buy_quantity 4).
+ */
 export interface KitePosition {
   tradingsymbol: string;
   exchange: string;
@@ -52,6 +71,9 @@ export interface KitePosition {
   buy_value: number;
   sell_quantity: number;
   sell_value: number;
+  /** Signed quantity carried in from earlier days (setOvernightPosition), and its average price. */
+  overnight_quantity: number;
+  overnight_price: number;
 }
 
 export type Params = Record<string, string>;
@@ -80,6 +102,7 @@ export function newAccount(a: { apiKey: string; apiSecret: string; userId: strin
     modifications: new Map(),
     trades: [],
     positions: new Map(),
+    holdings: new Map(),
     cash: 10_00_000,
   };
 }
@@ -313,7 +336,7 @@ export class KiteBook {
 }
 
 function bookPosition(acc: FakeKiteAccount, row: KiteOrderRow, qty: number, price: number): void {
-  const key = `${row.exchange}:${row.tradingsymbol}:${row.product}`;
+  const key = positionKey(row.exchange, row.tradingsymbol, row.product);
   const p = acc.positions.get(key) ?? {
     tradingsymbol: row.tradingsymbol,
     exchange: row.exchange,
@@ -326,6 +349,8 @@ function bookPosition(acc: FakeKiteAccount, row: KiteOrderRow, qty: number, pric
     buy_value: 0,
     sell_quantity: 0,
     sell_value: 0,
+    overnight_quantity: 0,
+    overnight_price: 0,
   };
   const delta = row.transaction_type === 'BUY' ? qty : -qty;
   if (delta > 0) {
@@ -346,4 +371,43 @@ function bookPosition(acc: FakeKiteAccount, row: KiteOrderRow, qty: number, pric
     if (p.quantity === 0) p.average_price = 0;
   }
   acc.positions.set(key, p);
+}
+
+const positionKey = (exchange: string, tradingsymbol: string, product: string) => `${exchange}:${tradingsymbol}:${product}`;
+
+/** Replace the account's opening holdings (a qty-0 row is kept and listed with zeros); unknown symbols throw. */
+export function seedHoldings(acc: FakeKiteAccount, holdings: readonly { tradingsymbol: string; exchange: string; qty: number; avgPrice: number; t1Qty?: number }[]): void {
+  const next = new Map<string, KiteHolding>();
+  for (const h of holdings) {
+    const inst = kiteInstrument(h.exchange, h.tradingsymbol);
+    if (!inst?.kite || (h.exchange !== 'NSE' && h.exchange !== 'BSE')) throw new Error(`fake kite: no equity ${h.exchange}:${h.tradingsymbol} to hold`);
+    const t1Qty = h.t1Qty ?? 0;
+    if (!Number.isInteger(h.qty) || h.qty < 0 || !Number.isInteger(t1Qty) || t1Qty < 0 || t1Qty > h.qty) throw new Error(`fake kite: bad holding ${JSON.stringify(h)}`);
+    next.set(`${h.exchange}:${h.tradingsymbol}`, {
+      tradingsymbol: h.tradingsymbol, exchange: h.exchange, instrument_token: inst.kite.instrumentToken, qty: h.qty, t1Qty, average_price: h.avgPrice,
+    });
+  }
+  acc.holdings = next;
+}
+
+/**
+ * Set one position carried in from earlier days (`qty` signed, 0 removes it). Seed before the day's
+ * trading: a position that already has fills today is refused (its averages would be made up).
+ */
+export function seedOvernightPosition(acc: FakeKiteAccount, o: { tradingsymbol: string; exchange: string; product: string; qty: number; avgPrice: number }): void {
+  const inst = kiteInstrument(o.exchange, o.tradingsymbol);
+  if (!inst?.kite) throw new Error(`fake kite: unknown instrument ${o.exchange}:${o.tradingsymbol}`);
+  if (!PRODUCTS.has(o.product) || !Number.isInteger(o.qty)) throw new Error(`fake kite: bad overnight position ${JSON.stringify(o)}`);
+  const key = positionKey(o.exchange, o.tradingsymbol, o.product);
+  const had = acc.positions.get(key);
+  if (had && (had.buy_quantity > 0 || had.sell_quantity > 0)) throw new Error(`fake kite: ${key} already traded today; seed overnight positions first`);
+  if (o.qty === 0) {
+    acc.positions.delete(key);
+    return;
+  }
+  acc.positions.set(key, {
+    tradingsymbol: o.tradingsymbol, exchange: o.exchange, instrument_token: inst.kite.instrumentToken, product: o.product,
+    quantity: o.qty, average_price: o.avgPrice, realised: 0, buy_quantity: 0, buy_value: 0, sell_quantity: 0, sell_value: 0,
+    overnight_quantity: o.qty, overnight_price: o.avgPrice,
+  });
 }

@@ -20,8 +20,8 @@ import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { createHash, randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { type FakeKiteAccount, KiteBook, type Params, newAccount, randomToken } from './kite-book.js';
-import { margins, positionRow, profile } from './kite-responses.js';
+import { type FakeKiteAccount, KiteBook, type Params, newAccount, randomToken, seedHoldings, seedOvernightPosition } from './kite-book.js';
+import { dayPositionRow, holdingRow, margins, positionRow, profile } from './kite-responses.js';
 import { type KiteFailure, type KiteOrderRow, type KiteStatus, TOKEN_INVALID, TOO_MANY, fail, input, instrumentsCsv, orderPush } from './kite-wire.js';
 
 export type KiteOp = 'place' | 'modify' | 'cancel';
@@ -49,6 +49,26 @@ export interface UserOrder {
   validity?: 'DAY' | 'IOC';
   tag?: string;
   variety?: 'regular' | 'amo';
+}
+
+/** An opening delivery holding, in Kite's identifiers (an NSE or BSE equity the fake lists). */
+export interface FakeKiteHoldingSeed {
+  tradingsymbol: string;
+  exchange: 'NSE' | 'BSE';
+  /** opening_quantity: settled + T1. */
+  qty: number;
+  avgPrice: number;
+  /** Part of `qty` bought on the previous trading day (t1_quantity). Default 0. */
+  t1Qty?: number;
+}
+
+/** A position carried in from earlier days, in Kite's identifiers; `qty` signed (short < 0). */
+export interface FakeKiteOvernightSeed {
+  tradingsymbol: string;
+  exchange: string;
+  product: 'CNC' | 'NRML' | 'MIS' | 'MTF';
+  qty: number;
+  avgPrice: number;
 }
 
 export interface FakeKiteOptions {
@@ -80,6 +100,8 @@ export interface FakeKite {
     orderRatePerSec: number;
     /** Refuse every WebSocket upgrade with 403 (a plan without WebSocket access). */
     refuseUpgrades: boolean;
+    /** Leave `opening_quantity` out of holdings rows (an older API shape; clients must fall back). */
+    omitOpeningQuantity: boolean;
   };
   /** Add an account; returns its access token. */
   addAccount(a: { apiKey: string; apiSecret: string; userId: string; accessToken?: string }): string;
@@ -92,6 +114,16 @@ export interface FakeKite {
   reject(orderId: string, reason: string): void;
   orders(apiKey: string): KiteOrderRow[];
   history(orderId: string): KiteOrderRow[];
+  /**
+   * Seed the account's opening delivery holdings (replaces any before). GET /portfolio/holdings then
+   * shows `opening_quantity = qty` all day; CNC sells of it add to `used_quantity`.
+   */
+  setHoldings(apiKey: string, holdings: readonly FakeKiteHoldingSeed[]): void;
+  /**
+   * Seed one position carried in from earlier days (qty 0 removes it; before the day's fills in it).
+   * Its `net` row then has `overnight_quantity = qty` and `quantity = qty + day buys − day sells`.
+   */
+  setOvernightPosition(apiKey: string, position: FakeKiteOvernightSeed): void;
   placeRequests(apiKey: string): PlaceRequest[];
   /** Every authenticated-looking REST request of an account (method, path, performance.now()). */
   requests(apiKey: string): { method: string; path: string; at: number }[];
@@ -123,6 +155,7 @@ export async function startFakeKite(opts: FakeKiteOptions = {}): Promise<FakeKit
     openDelayMs: opts.openDelayMs ?? 0,
     orderRatePerSec: opts.orderRatePerSec ?? 10,
     refuseUpgrades: false,
+    omitOpeningQuantity: false,
   };
   const accounts = new Map<string, FakeKiteAccount>();
   const sockets = new Map<string, WebSocket[]>();
@@ -267,8 +300,15 @@ export async function startFakeKite(opts: FakeKiteOptions = {}): Promise<FakeKit
       if (path === '/orders') return ok(res, [...acc.orders.values()]);
       if (path === '/trades') return ok(res, acc.trades);
       if (path === '/portfolio/positions') {
-        const rows = [...acc.positions.values()].map(positionRow);
-        return ok(res, { net: rows, day: rows });
+        const all = [...acc.positions.values()];
+        return ok(res, { net: all.map(positionRow), day: all.filter((p) => p.buy_quantity > 0 || p.sell_quantity > 0).map(dayPositionRow) });
+      }
+      if (path === '/portfolio/holdings') {
+        return ok(res, [...acc.holdings.values()].map((h) => {
+          const row: Record<string, unknown> = holdingRow(acc, h);
+          if (config.omitOpeningQuantity) delete row.opening_quantity;
+          return row;
+        }));
       }
       if (path === '/instruments') return instruments(req, res);
       const hist = /^\/orders\/([^/]+)$/.exec(path);
@@ -392,6 +432,8 @@ export async function startFakeKite(opts: FakeKiteOptions = {}): Promise<FakeKit
     reject: (orderId, reason) => book.reject(ownerOf(orderId), orderId, reason),
     orders: (apiKey) => [...accountOf(apiKey).orders.values()].map((r) => structuredClone(r)),
     history: (orderId) => structuredClone(ownerOf(orderId).history.get(orderId) ?? []),
+    setHoldings: (apiKey, holdings) => seedHoldings(accountOf(apiKey), holdings),
+    setOvernightPosition: (apiKey, position) => seedOvernightPosition(accountOf(apiKey), position),
     placeRequests: (apiKey) => [...(placeLog.get(apiKey) ?? [])],
     requests: (apiKey) => [...(requestLog.get(apiKey) ?? [])],
     upgradeAttempts: (apiKey) => upgrades.get(apiKey) ?? 0,

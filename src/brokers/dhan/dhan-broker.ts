@@ -2,14 +2,14 @@
  * The Dhan (API v2) adapter behind the Broker port: REST for orders and reads, the order-update
  * WebSocket for pushes, a keep-warm GET on the REST connection while started.
  */
-import type { BrokerOrder, Funds, OrderChange, OrderRequest, PlaceResult, Position } from '../../domain/order.js';
+import type { BrokerOrder, Funds, Holding, OrderChange, OrderRequest, PlaceResult, Position } from '../../domain/order.js';
 import type { Logger } from '../../infra/logger.js';
 import { scrubber } from '../../infra/logger.js';
 import type { Broker, SessionState, StreamListener } from '../port.js';
 import { BrokerUnavailable, SessionExpired } from '../port.js';
 import { StreamHub } from '../stream-hub.js';
 import { statusFromDhan } from './dhan-codes.js';
-import { orderFromRow, positionFromRow, toModifyBody, toPlaceBody } from './dhan-orders.js';
+import { holdingFromRow, orderFromRow, positionFromRow, toModifyBody, toPlaceBody } from './dhan-orders.js';
 import { DhanRest } from './dhan-rest.js';
 import { DhanOrderStream, type DhanStreamTuning } from './dhan-stream.js';
 import { jwtExpiry, parseIstDateTime, parseTokenValidity } from './dhan-time.js';
@@ -159,6 +159,17 @@ export class DhanBroker implements Broker {
       const p = positionFromRow(r);
       if (p) out.push(p);
       else this.log.warn({ segment: r.exchangeSegment, product: r.productType, securityId: r.securityId }, 'dhan position outside the model skipped');
+    }
+    return out;
+  }
+
+  /** `GET /holdings`: the opening (DP + T1) quantity of each holding; `[]` for an empty portfolio. */
+  async holdings(): Promise<Holding[]> {
+    const out: Holding[] = [];
+    for (const r of await this.rest.holdings()) {
+      const h = holdingFromRow(r);
+      if (h) out.push(h);
+      else if (!text(r.securityId)) this.log.warn({ symbol: r.tradingSymbol }, 'dhan holding without a security id skipped');
     }
     return out;
   }

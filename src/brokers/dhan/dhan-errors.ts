@@ -52,6 +52,19 @@ export function isLookupMiss(status: number, body: unknown): boolean {
   return status === 404 && readErrorBody(body).code === 'DH-906' && !isAuthFailure(status, body);
 }
 
+/**
+ * True for Dhan's answer to `GET /holdings` on an empty portfolio: in production HTTP 500
+ * `{"errorType":"HOLDING_ERROR","errorCode":"DH-1111","errorMessage":"No holdings available"}`
+ * (reference §2.1; the sandbox answers `200 []`). That is "no holdings", not a failure. The message
+ * is checked too (Dhan reuses codes across meanings): a DH-1111 that does not say "no holdings"
+ * stays an error, since reading a failure as an empty portfolio would lose the baseline.
+ */
+export function isNoHoldings(status: number, body: unknown): boolean {
+  if (status < 400) return false;
+  const { code, message } = readErrorBody(body);
+  return code === 'DH-1111' && message !== null && /no\s+holdings?/i.test(message);
+}
+
 /** Map a non-2xx Dhan response onto the port. `what` names the call for messages ("place order"). */
 export function dhanHttpError(accountId: string, status: number, body: unknown, what: string): DhanError {
   const { code, message } = readErrorBody(body);

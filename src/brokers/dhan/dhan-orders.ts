@@ -1,9 +1,9 @@
 /** Canonical orders ↔ Dhan REST bodies and order-book rows. Pure functions. */
-import type { BrokerOrder, OrderChange, OrderRequest, Position } from '../../domain/order.js';
+import type { BrokerOrder, Holding, OrderChange, OrderRequest, Position, Segment } from '../../domain/order.js';
 import { BrokerRejected } from '../port.js';
 import { dhanOrderType, dhanProduct, orderTypeFromDhan, productFromDhan, segmentFromDhan, sideFromDhan, statusFromDhan, validityFromDhan } from './dhan-codes.js';
 import { parseIstDateTime } from './dhan-time.js';
-import type { DhanModifyBody, DhanOrderRow, DhanPlaceBody, DhanPositionRow } from './dhan-wire.js';
+import type { DhanHoldingRow, DhanModifyBody, DhanOrderRow, DhanPlaceBody, DhanPositionRow } from './dhan-wire.js';
 import { num, text } from './dhan-wire.js';
 
 /** Dhan accepts at most 25 characters (measured), letters, digits, space, `_` and `-`. */
@@ -93,8 +93,40 @@ export function positionFromRow(r: DhanPositionRow): Position | null {
     instrument: { segment, securityId, symbol: text(r.tradingSymbol) ?? '' },
     product,
     netQty,
+    overnightQty: overnightQtyOf(r, netQty),
     avgPrice,
     realisedPnl: num(r.realizedProfit),
     unrealisedPnl: num(r.unrealizedProfit),
   };
+}
+
+const present = (v: unknown): boolean => v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
+
+/**
+ * The part of `netQty` carried in from earlier days: `carryForwardBuyQty − carryForwardSellQty`.
+ * A row without the carry-forward fields falls back to `netQty − (dayBuyQty − daySellQty)` (with
+ * neither, the whole position counts as carried: nothing says any of it was traded today).
+ */
+function overnightQtyOf(r: DhanPositionRow, netQty: number): number {
+  if (present(r.carryForwardBuyQty) || present(r.carryForwardSellQty)) return num(r.carryForwardBuyQty) - num(r.carryForwardSellQty);
+  return netQty - (num(r.dayBuyQty) - num(r.daySellQty));
+}
+
+/**
+ * A `/holdings` row → Holding (null without a security id, or with nothing held).
+ *
+ * - qty = `totalQty` (DP + T1), the opening quantity. Not `availableQty`: that drops intraday as
+ *   held shares are sold, while `totalQty` stays put until the sale settles, which is what the
+ *   baseline needs (today's sell is counted from the order, and shows in /positions as a CNC row).
+ *   Without `totalQty`, `dpQty + t1Qty`.
+ * - segment: holdings say `exchange: "ALL"`. Decision: Dhan's equity security ids in holdings are
+ *   the NSE ones, so a holding is NSE_EQ (BSE_EQ only if a row ever names exchange BSE).
+ */
+export function holdingFromRow(r: DhanHoldingRow): Holding | null {
+  const securityId = text(r.securityId);
+  if (!securityId) return null;
+  const qty = present(r.totalQty) ? num(r.totalQty) : num(r.dpQty) + num(r.t1Qty);
+  if (!(qty > 0)) return null;
+  const segment: Segment = text(r.exchange)?.toUpperCase() === 'BSE' ? 'BSE_EQ' : 'NSE_EQ';
+  return { instrument: { segment, securityId, symbol: text(r.tradingSymbol) ?? '' }, qty, avgPrice: num(r.avgCostPrice) };
 }

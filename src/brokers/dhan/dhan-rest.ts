@@ -6,8 +6,8 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { createHttpClient } from '../../infra/http.js';
 import { scrubber } from '../../infra/logger.js';
-import { dhanHttpError, dhanNetworkError, isLookupMiss } from './dhan-errors.js';
-import type { DhanFundLimit, DhanModifyBody, DhanOrderAck, DhanOrderRow, DhanPlaceBody, DhanPositionRow, DhanProfile, DhanRenewResponse } from './dhan-wire.js';
+import { dhanHttpError, dhanNetworkError, isLookupMiss, isNoHoldings } from './dhan-errors.js';
+import type { DhanFundLimit, DhanHoldingRow, DhanModifyBody, DhanOrderAck, DhanOrderRow, DhanPlaceBody, DhanPositionRow, DhanProfile, DhanRenewResponse } from './dhan-wire.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -79,6 +79,13 @@ export class DhanRest {
 
   positions(): Promise<DhanPositionRow[]> {
     return this.json<unknown>('GET', '/positions', 'positions').then(asArray<DhanPositionRow>);
+  }
+
+  /** Delivery holdings; `[]` for production's empty-portfolio answer (HTTP 500 DH-1111, see isNoHoldings). */
+  async holdings(): Promise<DhanHoldingRow[]> {
+    const res = await this.send('GET', '/holdings', 'holdings');
+    if (isNoHoldings(res.status, res.data)) return [];
+    return asArray<DhanHoldingRow>(this.unwrap<unknown>(res, 'holdings'));
   }
 
   profile(): Promise<DhanProfile> {

@@ -74,6 +74,31 @@ export interface DhanPositionRow {
   netQty?: number | string;
   realizedProfit?: number | string;
   unrealizedProfit?: number | string;
+  /** Quantities carried in from earlier days (the opening position), long and short side. */
+  carryForwardBuyQty?: number | string;
+  carryForwardSellQty?: number | string;
+  /** Today's traded quantities. `netQty` = carry-forward net + day net. */
+  dayBuyQty?: number | string;
+  daySellQty?: number | string;
+}
+
+/**
+ * A `GET /holdings` row (reference §4.4). `totalQty` = `dpQty` (settled, in the demat) + `t1Qty`
+ * (bought on the previous trading day, not settled yet); `availableQty` is what can still be sold
+ * today and drops as holdings are sold, while `totalQty` stays until settlement.
+ */
+export interface DhanHoldingRow {
+  /** "ALL": a holding is not tied to an exchange. */
+  exchange?: string;
+  tradingSymbol?: string;
+  securityId?: string | number;
+  isin?: string;
+  totalQty?: number | string;
+  dpQty?: number | string;
+  t1Qty?: number | string;
+  availableQty?: number | string;
+  collateralQty?: number | string;
+  avgCostPrice?: number | string;
 }
 
 /** `GET /fundlimit`. Mind the real wire spelling `availabelBalance`. */

@@ -6,7 +6,7 @@
  * duplicated push, or a poll that shows what the stream already did) is not emitted again; a stale
  * out-of-order push is, and the next poll then re-emits the newer state.
  */
-import type { BrokerOrder, Funds, OrderChange, OrderRequest, PlaceResult, Position } from '../../domain/order.js';
+import type { BrokerOrder, Funds, Holding, OrderChange, OrderRequest, PlaceResult, Position, Segment } from '../../domain/order.js';
 import type { Logger } from '../../infra/logger.js';
 import { scrubber } from '../../infra/logger.js';
 import type { Broker, SessionState, StreamListener, StreamState } from '../port.js';
@@ -36,6 +36,8 @@ export interface KiteBrokerOptions {
 }
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+/** Delivery holdings are cash equity: only these exchanges hold them. */
+const HOLDING_SEGMENTS: Record<string, Segment> = { NSE: 'NSE_EQ', BSE: 'BSE_EQ' };
 
 export class KiteBroker implements Broker {
   readonly kind = 'kite' as const;
@@ -191,9 +193,36 @@ export class KiteBroker implements Broker {
         instrument: { segment, securityId, symbol: typeof r.tradingsymbol === 'string' ? r.tradingsymbol : '' },
         product,
         netQty: num(r.quantity),
+        // `net` rows: quantity = overnight_quantity + today's buys − today's sells.
+        overnightQty: num(r.overnight_quantity),
         avgPrice: num(r.average_price),
         realisedPnl: num(r.realised),
         unrealisedPnl: num(r.unrealised),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * `GET /portfolio/holdings`: qty = `opening_quantity` (the quantity at the start of today, not
+   * reduced by today's sells, which Kite counts in `used_quantity`), else `quantity + t1_quantity`
+   * for a row without it. Only NSE and BSE rows (NSE_EQ / BSE_EQ); zero-quantity rows are left out.
+   */
+  async holdings(): Promise<Holding[]> {
+    const out: Holding[] = [];
+    for (const r of await this.rest.holdings()) {
+      const segment = HOLDING_SEGMENTS[typeof r.exchange === 'string' ? r.exchange.toUpperCase() : ''];
+      const securityId = exchangeTokenOf(r.instrument_token);
+      if (!segment || !securityId) {
+        this.log.warn({ exchange: r.exchange, tradingsymbol: r.tradingsymbol, instrument_token: r.instrument_token }, 'kite holding outside the model skipped');
+        continue;
+      }
+      const qty = typeof r.opening_quantity === 'number' && Number.isFinite(r.opening_quantity) ? r.opening_quantity : num(r.quantity) + num(r.t1_quantity);
+      if (qty === 0) continue;
+      out.push({
+        instrument: { segment, securityId, symbol: typeof r.tradingsymbol === 'string' ? r.tradingsymbol : '' },
+        qty,
+        avgPrice: num(r.average_price),
       });
     }
     return out;

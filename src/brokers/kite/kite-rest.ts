@@ -83,6 +83,11 @@ export class KiteRest {
     return isRecord(data) ? { net: rows(data.net), day: rows(data.day) } : { net: [], day: [] };
   }
 
+  /** Delivery holdings (reference §2.10); an empty portfolio is `data: []`. */
+  async holdings(): Promise<KiteRow[]> {
+    return rows(await this.call('holdings', 'GET', '/portfolio/holdings'));
+  }
+
   async profile(): Promise<KiteRow> {
     const data = await this.call('profile', 'GET', '/user/profile');
     return isRecord(data) ? data : {};

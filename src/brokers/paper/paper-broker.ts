@@ -3,7 +3,7 @@
  * orders fill at the reference price (the leader's price), limit and stop orders fill when the
  * price board crosses them. It keeps positions and funds. Nothing is ever sent anywhere.
  */
-import type { BrokerOrder, Funds, InstrumentRef, OrderChange, OrderRequest, PlaceResult, Position, Product } from '../../domain/order.js';
+import type { BrokerOrder, Funds, Holding, InstrumentRef, OrderChange, OrderRequest, PlaceResult, Position, Product } from '../../domain/order.js';
 import { instrumentKey, isTerminal, signedQty } from '../../domain/order.js';
 import type { PriceBoard } from '../../infra/price-board.js';
 import type { Broker, SessionState, StreamListener } from '../port.js';
@@ -137,11 +137,18 @@ export class PaperBroker implements Broker {
         instrument: { ...p.instrument },
         product: p.product,
         netQty: p.netQty,
+        // Paper starts every run flat and keeps nothing overnight: all of it is today's.
+        overnightQty: 0,
         avgPrice: p.avgPrice,
         realisedPnl: p.realisedPnl,
         unrealisedPnl: (last - p.avgPrice) * p.netQty,
       };
     });
+  }
+
+  /** Paper keeps nothing overnight, so it never holds delivery shares. */
+  async holdings(): Promise<Holding[]> {
+    return [];
   }
 
   async funds(): Promise<Funds> {

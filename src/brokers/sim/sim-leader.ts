@@ -3,7 +3,7 @@
  * places, modifies, cancels and fills orders in memory and pushes the updates like a broker's
  * stream would (TRANSIT first, then OPEN, then fills). With `intervalMs > 0` it trades by itself.
  */
-import type { BrokerOrder, Funds, OrderChange, OrderRequest, PlaceResult, Position, Side } from '../../domain/order.js';
+import type { BrokerOrder, Funds, Holding, OrderChange, OrderRequest, PlaceResult, Position, Side } from '../../domain/order.js';
 import { instrumentKey, isTerminal, signedQty } from '../../domain/order.js';
 import { roundToTick } from '../../domain/instrument.js';
 import type { Broker, SessionState, StreamListener } from '../port.js';
@@ -219,10 +219,17 @@ export class SimLeader implements Broker {
       instrument: { segment: p.instrument.segment, securityId: p.instrument.securityId, symbol: p.instrument.symbol },
       product: p.instrument.segment === 'NSE_EQ' ? 'CNC' : 'MARGIN',
       netQty: p.qty,
+      // The simulated account starts flat every run: nothing is carried in.
+      overnightQty: 0,
       avgPrice: p.avg,
       realisedPnl: 0,
       unrealisedPnl: 0,
     }));
+  }
+
+  /** Nothing is held overnight in the simulation. */
+  async holdings(): Promise<Holding[]> {
+    return [];
   }
 
   async funds(): Promise<Funds> {

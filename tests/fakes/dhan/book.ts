@@ -13,6 +13,31 @@ export interface Answer {
 
 type Body = Record<string, unknown>;
 
+/** A delivery holding seeded as the account's opening state (`setHoldings`). */
+export interface FakeDhanHoldingSeed {
+  /** The NSE security id (holdings answer `exchange: "ALL"` with the NSE id). */
+  securityId: string;
+  tradingSymbol: string;
+  /** Opening quantity: settled (DP) + T1. */
+  qty: number;
+  avgPrice: number;
+  /** Part of `qty` bought on the previous trading day, not settled yet. Default 0. */
+  t1Qty?: number;
+}
+
+/** A position carried in from earlier days (`setOvernightPosition`); `qty` signed, short < 0. */
+export interface FakeDhanOvernightSeed {
+  securityId: string;
+  exchangeSegment: string;
+  productType: string;
+  qty: number;
+  avgPrice: number;
+}
+
+/** Real ISINs of the fake's equities; GUESS for anything else (holdings carry an ISIN). */
+const ISINS: Record<string, string> = { '2885': 'INE002A01018', '1333': 'INE040A01034', '1594': 'INE009A01021' };
+const positionKey = (segment: string, securityId: string, product: string) => `${segment}:${securityId}:${product}`;
+
 const SEGMENTS = new Set(['NSE_EQ', 'NSE_FNO', 'BSE_EQ', 'BSE_FNO', 'MCX_COMM', 'NSE_CURRENCY', 'BSE_CURRENCY']);
 const PRODUCTS = new Set(['CNC', 'INTRADAY', 'MARGIN', 'MTF', 'CO', 'BO']);
 const ORDER_TYPES = new Set(['LIMIT', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_MARKET']);
@@ -31,6 +56,10 @@ const hasEmptyString = (b: Body) => Object.values(b).some((v) => v === '');
 export class DhanBook {
   private readonly byId = new Map<string, FakeDhanOrder>();
   private readonly trades: FakeDhanTrade[] = [];
+  /** clientId → opening delivery holdings. */
+  private readonly holdingsBy = new Map<string, FakeDhanHoldingSeed[]>();
+  /** clientId → positionKey → carried-forward position. */
+  private readonly carryBy = new Map<string, Map<string, FakeDhanOvernightSeed>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private seq = 0;
   private tradeSeq = 0;
@@ -185,33 +214,103 @@ export class DhanBook {
     return this.trades.filter((t) => t.clientId === clientId && (!orderId || t.orderId === orderId));
   }
 
-  /** §4.3 rows from this account's fills. GUESS: no live prices, so unrealizedProfit is 0. */
-  positions(clientId: string): Record<string, unknown>[] {
-    const acc = new Map<string, { t: FakeDhanTrade; buyQty: number; buyVal: number; sellQty: number; sellVal: number }>();
-    for (const t of this.tradesOf(clientId)) {
-      const key = `${t.exchangeSegment}:${t.securityId}:${t.productType}`;
-      const a = acc.get(key) ?? { t, buyQty: 0, buyVal: 0, sellQty: 0, sellVal: 0 };
-      if (t.transactionType === 'BUY') {
-        a.buyQty += t.quantity;
-        a.buyVal += t.quantity * t.price;
-      } else {
-        a.sellQty += t.quantity;
-        a.sellVal += t.quantity * t.price;
+  /** Replace the account's opening holdings. A qty-0 row is kept (listed with zeros); none at all is an empty portfolio. */
+  setHoldings(clientId: string, holdings: readonly FakeDhanHoldingSeed[]): void {
+    for (const h of holdings) {
+      if (!Number.isInteger(h.qty) || h.qty < 0 || !Number.isInteger(h.t1Qty ?? 0) || (h.t1Qty ?? 0) < 0 || (h.t1Qty ?? 0) > h.qty) {
+        throw new Error(`fake dhan: bad holding ${JSON.stringify(h)}`);
       }
-      acc.set(key, a);
     }
-    return [...acc.values()].map(({ t, buyQty, buyVal, sellQty, sellVal }) => {
-      const inst = fakeDhanInstrument(t.securityId, t.exchangeSegment);
-      const buyAvg = buyQty ? buyVal / buyQty : 0;
-      const sellAvg = sellQty ? sellVal / sellQty : 0;
-      const netQty = buyQty - sellQty;
+    this.holdingsBy.set(clientId, holdings.map((h) => ({ ...h })));
+  }
+
+  /** Set (qty 0: remove) one position carried in from earlier days. */
+  setOvernightPosition(clientId: string, p: FakeDhanOvernightSeed): void {
+    if (!SEGMENTS.has(p.exchangeSegment) || !PRODUCTS.has(p.productType) || !Number.isInteger(p.qty)) throw new Error(`fake dhan: bad overnight position ${JSON.stringify(p)}`);
+    const m = this.carryBy.get(clientId) ?? new Map<string, FakeDhanOvernightSeed>();
+    const key = positionKey(p.exchangeSegment, p.securityId, p.productType);
+    if (p.qty === 0) m.delete(key);
+    else m.set(key, { ...p });
+    this.carryBy.set(clientId, m);
+  }
+
+  /**
+   * §4.4 rows, or null for an empty portfolio (the caller answers 500 DH-1111 or `[]`).
+   * `totalQty` (DP + T1) stays put all day; `availableQty` drops as held shares are sold (CNC sell
+   * fills on NSE_EQ in the same security id). GUESS: it drops on the fill, not when the order is
+   * placed (a real sell order may block the quantity earlier).
+   */
+  holdings(clientId: string): Record<string, unknown>[] | null {
+    const list = this.holdingsBy.get(clientId) ?? [];
+    if (list.length === 0) return null;
+    return list.map((h) => {
+      const sold = this.tradesOf(clientId)
+        .filter((t) => t.transactionType === 'SELL' && t.productType === 'CNC' && t.exchangeSegment === 'NSE_EQ' && t.securityId === h.securityId)
+        .reduce((n, t) => n + t.quantity, 0);
+      const t1Qty = h.t1Qty ?? 0;
       return {
-        dhanClientId: clientId, tradingSymbol: inst?.symbol ?? '', securityId: t.securityId,
-        positionType: netQty > 0 ? 'LONG' : netQty < 0 ? 'SHORT' : 'CLOSED', exchangeSegment: t.exchangeSegment, productType: t.productType,
+        exchange: 'ALL', tradingSymbol: h.tradingSymbol, securityId: h.securityId, isin: ISINS[h.securityId] ?? `INE${h.securityId.padStart(6, '0')}01`,
+        totalQty: h.qty, dpQty: h.qty - t1Qty, t1Qty, availableQty: Math.max(0, h.qty - sold), collateralQty: 0, avgCostPrice: h.avgPrice,
+        lastTradedPrice: h.avgPrice, mtf_t1_qty: 0, mtf_qty: 0,
+      };
+    });
+  }
+
+  /**
+   * §4.3 rows: the carried-forward positions plus this account's fills today. `carryForward*` is the
+   * opening position, `day*` today's fills, `buyQty`/`sellQty` both together, and
+   * `netQty = (carryForwardBuyQty − carryForwardSellQty) + (dayBuyQty − daySellQty)`.
+   * Delivery sells of held shares appear here as a CNC row with `daySellQty` and a negative
+   * `netQty` (holdings are not positions). GUESSES: no live prices, so unrealizedProfit is 0;
+   * buyAvg/sellAvg average carry and day together; realised P&L is matched quantity × spread.
+   */
+  positions(clientId: string): Record<string, unknown>[] {
+    interface Acc { segment: string; securityId: string; product: string; cfBuy: number; cfBuyVal: number; cfSell: number; cfSellVal: number; dayBuy: number; dayBuyVal: number; daySell: number; daySellVal: number }
+    const acc = new Map<string, Acc>();
+    const get = (segment: string, securityId: string, product: string): Acc => {
+      const key = positionKey(segment, securityId, product);
+      let a = acc.get(key);
+      if (!a) {
+        a = { segment, securityId, product, cfBuy: 0, cfBuyVal: 0, cfSell: 0, cfSellVal: 0, dayBuy: 0, dayBuyVal: 0, daySell: 0, daySellVal: 0 };
+        acc.set(key, a);
+      }
+      return a;
+    };
+    for (const c of this.carryBy.get(clientId)?.values() ?? []) {
+      const a = get(c.exchangeSegment, c.securityId, c.productType);
+      if (c.qty > 0) {
+        a.cfBuy = c.qty;
+        a.cfBuyVal = c.qty * c.avgPrice;
+      } else {
+        a.cfSell = -c.qty;
+        a.cfSellVal = -c.qty * c.avgPrice;
+      }
+    }
+    for (const t of this.tradesOf(clientId)) {
+      const a = get(t.exchangeSegment, t.securityId, t.productType);
+      if (t.transactionType === 'BUY') {
+        a.dayBuy += t.quantity;
+        a.dayBuyVal += t.quantity * t.price;
+      } else {
+        a.daySell += t.quantity;
+        a.daySellVal += t.quantity * t.price;
+      }
+    }
+    return [...acc.values()].map((a) => {
+      const inst = fakeDhanInstrument(a.securityId, a.segment);
+      const buyQty = a.cfBuy + a.dayBuy;
+      const sellQty = a.cfSell + a.daySell;
+      const buyAvg = buyQty ? (a.cfBuyVal + a.dayBuyVal) / buyQty : 0;
+      const sellAvg = sellQty ? (a.cfSellVal + a.daySellVal) / sellQty : 0;
+      const netQty = a.cfBuy - a.cfSell + (a.dayBuy - a.daySell);
+      return {
+        dhanClientId: clientId, tradingSymbol: inst?.symbol ?? '', securityId: a.securityId,
+        positionType: netQty > 0 ? 'LONG' : netQty < 0 ? 'SHORT' : 'CLOSED', exchangeSegment: a.segment, productType: a.product,
         buyAvg, costPrice: netQty >= 0 ? buyAvg : sellAvg, buyQty, sellAvg, sellQty, netQty,
         realizedProfit: Math.min(buyQty, sellQty) * (sellAvg - buyAvg), unrealizedProfit: 0,
-        rbiReferenceRate: 1, multiplier: 1, carryForwardBuyQty: 0, carryForwardSellQty: 0, carryForwardBuyValue: 0, carryForwardSellValue: 0,
-        dayBuyQty: buyQty, daySellQty: sellQty, dayBuyValue: buyVal, daySellValue: sellVal,
+        rbiReferenceRate: 1, multiplier: 1,
+        carryForwardBuyQty: a.cfBuy, carryForwardSellQty: a.cfSell, carryForwardBuyValue: a.cfBuyVal, carryForwardSellValue: a.cfSellVal,
+        dayBuyQty: a.dayBuy, daySellQty: a.daySell, dayBuyValue: a.dayBuyVal, daySellValue: a.daySellVal,
         drvExpiryDate: inst?.expiry ?? '0001-01-01', drvOptionType: inst?.optionType === 'CE' ? 'CALL' : inst?.optionType === 'PE' ? 'PUT' : 'NA',
         drvStrikePrice: inst?.strike ?? 0, crossCurrency: false,
       };

@@ -62,6 +62,8 @@ export const ERR = {
   noSuchOrder: { errorType: 'Order_Error', errorCode: 'DH-906', errorMessage: 'Incorrect request for order and cannot be processed' },
   inTransit: { errorType: 'Order_Error', errorCode: 'DH-906', errorMessage: 'Order is in Transit state' },
   nothingToCancel: { errorType: 'Order_Error', errorCode: 'DH-906', errorMessage: 'Nothing to Cancel . ' },
+  // Measured in production: GET /holdings on an empty portfolio (the sandbox answers 200 [] instead).
+  noHoldings: { errorType: 'HOLDING_ERROR', errorCode: 'DH-1111', errorMessage: 'No holdings available' },
   // GUESS: the annexure names DH-908 but no body was ever quoted; errorType follows the others' style.
   internal: { errorType: 'Internal_Server_Error', errorCode: 'DH-908', errorMessage: 'Internal Server Error' },
 } satisfies Record<string, DhanErrorBody>;
