@@ -21,10 +21,16 @@ export type { FakeDhanHoldingSeed, FakeDhanOvernightSeed } from './dhan/book.js'
 export type { LoginRecord } from './dhan/socket.js';
 export { ERR as DHAN_ERRORS } from './dhan/wire.js';
 
-/** Order writes, 'book' (GET /orders, the order book), 'holdings' (GET /holdings), or 'any' request. */
-export type FakeDhanOp = 'place' | 'modify' | 'cancel' | 'book' | 'holdings' | 'any';
-/** An HTTP answer, 'hang' (never answer, do nothing), or 'accept-then-hang' (do it, never answer). */
-export type FakeDhanFault = { status: number; body: unknown } | 'hang' | 'accept-then-hang';
+/**
+ * Order writes, 'book' (GET /orders, the order book), 'lookup' (GET /orders/{id} and
+ * /orders/external/{correlationId}), 'holdings' (GET /holdings), or 'any' request.
+ */
+export type FakeDhanOp = 'place' | 'modify' | 'cancel' | 'book' | 'lookup' | 'holdings' | 'any';
+/**
+ * An HTTP answer (JSON `body`, or a raw `html` page as a proxy in front of the API sends), 'hang'
+ * (never answer, do nothing), or 'accept-then-hang' (do it, never answer).
+ */
+export type FakeDhanFault = { status: number; body: unknown } | { status: number; html: string } | 'hang' | 'accept-then-hang';
 
 export interface PlaceRequestRecord {
   body: Record<string, unknown>;
@@ -108,6 +114,8 @@ export interface FakeDhan {
   dropSockets(clientId?: string): number;
   /** From now on every push is sent `n` times (1 = normal). */
   duplicatePushes(n: number): void;
+  /** While muted, the client's order sockets stay open but no order update is pushed to them (lost, not queued). */
+  mutePushes(clientId: string, muted?: boolean): void;
   /** The next `times` matching requests of the client get `fault` instead of the normal answer. */
   injectError(clientId: string, op: FakeDhanOp, fault: FakeDhanFault, times?: number): void;
   /** Drop the account's injected faults not yet used up. */
@@ -139,6 +147,7 @@ const json = (res: ServerResponse, a: Answer) => {
 export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDhan> {
   const accounts = new Map<string, Account>();
   const hung = new Set<ServerResponse>();
+  const mutedPushes = new Set<string>();
   const rate = opts.orderRatePerSec ?? 10;
   const sockets = new DhanSocketHub(
     (clientId, token) => {
@@ -151,7 +160,7 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
   const book = new DhanBook({ transitDelayMs: opts.transitDelayMs ?? 0 }, (o) => {
     const frame = pushFrame(o);
     onPush?.(o, performance.now());
-    sockets.push(o.clientId, frame);
+    if (!mutedPushes.has(o.clientId)) sockets.push(o.clientId, frame);
   });
 
   const account = (clientId: string): Account => {
@@ -295,13 +304,19 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
     const denied = authError(req, a);
     if (denied || !a) return answer(denied ?? { status: 401, body: ERR.invalidAuth });
     const faultOp = method === 'GET' && path === '/orders' ? 'book' : method === 'GET' && path === '/holdings' ? 'holdings' : op;
-    const fault = a.faults.find((f) => f.left > 0 && (f.op === 'any' || f.op === faultOp));
+    const isLookup = method === 'GET' && /^\/orders\/[^/]/.test(path);
+    const fault = a.faults.find((f) => f.left > 0 && (f.op === 'any' || f.op === faultOp || (f.op === 'lookup' && isLookup)));
     if (fault) {
       fault.left -= 1;
       if (fault.fault === 'hang') return void hung.add(res);
       if (fault.fault === 'accept-then-hang') {
         route(a, method, path, body);
         return void hung.add(res);
+      }
+      if ('html' in fault.fault) {
+        if (record) record.status = fault.fault.status;
+        res.writeHead(fault.fault.status, { 'content-type': 'text/html' });
+        return void res.end(fault.fault.html);
       }
       return answer(fault.fault);
     }
@@ -386,6 +401,10 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
     dropSockets: (clientId) => sockets.drop(clientId),
     duplicatePushes(n) {
       sockets.copies = Math.max(1, Math.floor(n));
+    },
+    mutePushes(clientId, muted = true) {
+      if (muted) mutedPushes.add(clientId);
+      else mutedPushes.delete(clientId);
     },
     injectError(clientId, op, fault, times = 1) {
       account(clientId).faults.push({ op, fault, left: times });

@@ -6,6 +6,7 @@
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import { createHttpClient } from '../../infra/http.js';
 import { scrubber } from '../../infra/logger.js';
+import { BrokerUnavailable } from '../port.js';
 import { dhanHttpError, dhanNetworkError, isLookupMiss, isNoHoldings } from './dhan-errors.js';
 import type { DhanFundLimit, DhanHoldingRow, DhanModifyBody, DhanOrderAck, DhanOrderRow, DhanPlaceBody, DhanPositionRow, DhanProfile, DhanRenewResponse } from './dhan-wire.js';
 
@@ -52,7 +53,7 @@ export class DhanRest {
   }
 
   orders(): Promise<DhanOrderRow[]> {
-    return this.json<unknown>('GET', '/orders', 'order book').then(asArray<DhanOrderRow>);
+    return this.json<unknown>('GET', '/orders', 'order book').then((b) => asList<DhanOrderRow>(b, 'order book'));
   }
 
   /** Documented as an object; an array (`[]` for an unknown id) is also seen. Null when absent. */
@@ -70,7 +71,7 @@ export class DhanRest {
   }
 
   trades(): Promise<Record<string, unknown>[]> {
-    return this.json<unknown>('GET', '/trades', 'trade book').then(asArray<Record<string, unknown>>);
+    return this.json<unknown>('GET', '/trades', 'trade book').then((b) => asList<Record<string, unknown>>(b, 'trade book'));
   }
 
   fundLimit(): Promise<DhanFundLimit> {
@@ -78,7 +79,7 @@ export class DhanRest {
   }
 
   positions(): Promise<DhanPositionRow[]> {
-    return this.json<unknown>('GET', '/positions', 'positions').then(asArray<DhanPositionRow>);
+    return this.json<unknown>('GET', '/positions', 'positions').then((b) => asList<DhanPositionRow>(b, 'positions'));
   }
 
   /** Delivery holdings; `[]` for production's empty-portfolio answer (HTTP 500 DH-1111, see isNoHoldings). */
@@ -101,8 +102,16 @@ export class DhanRest {
     return this.unwrap<T>(await this.send(method, path, what, body, headers), what);
   }
 
+  /**
+   * A 2xx body that is not JSON (an HTML page from a proxy, an empty body) says nothing about what
+   * the broker did: it is an unknown outcome, never an empty result (an empty book would read as
+   * "no such order" and allow a second placement).
+   */
   private unwrap<T>(res: AxiosResponse, what: string): T {
-    if (res.status >= 200 && res.status < 300) return res.data as T;
+    if (res.status >= 200 && res.status < 300) {
+      if (res.data !== null && typeof res.data === 'object') return res.data as T;
+      throw new BrokerUnavailable(`Dhan ${what}: HTTP ${res.status} answer is not JSON (${snippet(res.data)}); outcome unknown`, res.status);
+    }
     throw dhanHttpError(this.accountId, res.status, res.data, what);
   }
 
@@ -119,6 +128,18 @@ export class DhanRest {
       throw dhanNetworkError(err, what);
     }
   }
+}
+
+/** What a body that is not JSON started with, for the error message (one line, short). */
+function snippet(body: unknown): string {
+  const text = typeof body === 'string' ? body.replace(/\s+/g, ' ').trim() : String(body);
+  return text === '' ? 'empty body' : `"${text.slice(0, 60)}${text.length > 60 ? '…' : ''}"`;
+}
+
+/** A list endpoint's body: an array, or the answer is malformed (unknown outcome, never `[]`). */
+function asList<T>(body: unknown, what: string): T[] {
+  if (Array.isArray(body)) return body as T[];
+  throw new BrokerUnavailable(`Dhan ${what}: 2xx answer is not a list (${snippet(JSON.stringify(body))}); outcome unknown`);
 }
 
 function asArray<T>(body: unknown): T[] {

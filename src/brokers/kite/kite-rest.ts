@@ -5,7 +5,7 @@
  */
 import type { AxiosInstance } from 'axios';
 import { createHttpClient } from '../../infra/http.js';
-import { SessionExpired } from '../port.js';
+import { BrokerUnavailable, SessionExpired } from '../port.js';
 import { errorFromResponse, errorFromThrown } from './kite-errors.js';
 import { isRecord, type KiteRow } from './kite-order.js';
 
@@ -61,26 +61,25 @@ export class KiteRest {
 
   /** Today's book: the latest state of each order. */
   async orders(): Promise<KiteRow[]> {
-    return rows(await this.call('orders', 'GET', '/orders'));
+    return rows(await this.call('orders', 'GET', '/orders'), 'orders');
   }
 
   /** Every state one order passed through, oldest first. */
   async orderHistory(orderId: string): Promise<KiteRow[]> {
-    return rows(await this.call('order history', 'GET', `/orders/${encodeURIComponent(orderId)}`));
+    return rows(await this.call('order history', 'GET', `/orders/${encodeURIComponent(orderId)}`), 'order history');
   }
 
   async trades(): Promise<KiteRow[]> {
-    return rows(await this.call('trades', 'GET', '/trades'));
+    return rows(await this.call('trades', 'GET', '/trades'), 'trades');
   }
 
   async margins(): Promise<KiteRow> {
-    const data = await this.call('margins', 'GET', '/user/margins');
-    return isRecord(data) ? data : {};
+    return record(await this.call('margins', 'GET', '/user/margins'), 'margins');
   }
 
   async positions(): Promise<{ net: KiteRow[]; day: KiteRow[] }> {
-    const data = await this.call('positions', 'GET', '/portfolio/positions');
-    return isRecord(data) ? { net: rows(data.net), day: rows(data.day) } : { net: [], day: [] };
+    const data = record(await this.call('positions', 'GET', '/portfolio/positions'), 'positions');
+    return { net: rows(data.net, 'positions'), day: rows(data.day, 'positions') };
   }
 
   /** Delivery holdings (reference §2.10); an empty portfolio is `data: []`. */
@@ -89,8 +88,7 @@ export class KiteRest {
   }
 
   async profile(): Promise<KiteRow> {
-    const data = await this.call('profile', 'GET', '/user/profile');
-    return isRecord(data) ? data : {};
+    return record(await this.call('profile', 'GET', '/user/profile'), 'profile');
   }
 }
 
@@ -100,7 +98,19 @@ export function encodeForm(form: Form): string {
   return p.toString();
 }
 
-const rows = (v: unknown): KiteRow[] => (Array.isArray(v) ? v.filter(isRecord) : []);
+/**
+ * A success envelope whose `data` is not the list (or object) the call returns is a malformed
+ * answer: an unknown outcome, never an empty result (an empty book would read as "no such order").
+ */
+function rows(v: unknown, op = 'call'): KiteRow[] {
+  if (Array.isArray(v)) return v.filter(isRecord);
+  throw new BrokerUnavailable(`Kite ${op}: success answer without a list in data; outcome unknown`);
+}
+
+function record(v: unknown, op: string): KiteRow {
+  if (isRecord(v)) return v;
+  throw new BrokerUnavailable(`Kite ${op}: success answer without an object in data; outcome unknown`);
+}
 
 function orderIdOf(accountId: string, op: string, data: unknown): string {
   const id = isRecord(data) ? data.order_id : undefined;
