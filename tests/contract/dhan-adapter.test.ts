@@ -265,6 +265,9 @@ describe('DhanBroker opening baseline: overnight positions and holdings', () => 
       const err = await rig.broker.holdings().catch((e: unknown) => e);
       expect((err as Error).name, JSON.stringify(fault)).toBe(kind);
     }
+    // A 2xx that is not a list says nothing: unknown, never "no holdings".
+    rig.fake.injectError(rig.clientId, 'holdings', { status: 200, body: { holdings: 'later' } });
+    await expect(rig.broker.holdings()).rejects.toBeInstanceOf(BrokerUnavailable);
     // The faults are used up: the real holdings come back.
     expect(await rig.broker.holdings()).toHaveLength(1);
   });

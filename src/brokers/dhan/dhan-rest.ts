@@ -86,7 +86,7 @@ export class DhanRest {
   async holdings(): Promise<DhanHoldingRow[]> {
     const res = await this.send('GET', '/holdings', 'holdings');
     if (isNoHoldings(res.status, res.data)) return [];
-    return asArray<DhanHoldingRow>(this.unwrap<unknown>(res, 'holdings'));
+    return asList<DhanHoldingRow>(this.unwrap<unknown>(res, 'holdings'), 'holdings');
   }
 
   profile(): Promise<DhanProfile> {
