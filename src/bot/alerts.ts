@@ -36,6 +36,26 @@ export function approvalKeyboard(id: string): InlineKeyboard {
   return new InlineKeyboard().text('✅ Approve', `ap:${id}:y`).text('❌ Reject', `ap:${id}:n`);
 }
 
+/**
+ * A copy whose placement outcome is unknown (every look-up of its tag failed until the give-up
+ * time): who, what, why, and what each button does. Built from the copy row alone, so a button
+ * can show it again.
+ */
+export function unknownText(c: CopyRow): string {
+  const who = escapeHtml(c.followerId);
+  return [
+    `❓ <b>${who}</b> ${describeCopy(c)} · OUTCOME UNKNOWN`,
+    `tandem cannot tell whether this order reached ${who}'s broker: ${escapeHtml(c.reason ?? 'no answer')}.`,
+    `Nothing more is sent by itself. Look for tag <code>${escapeHtml(c.tag)}</code> in ${who}'s order book (leader order ${escapeHtml(c.leaderOrderId)}), then:`,
+    `• <b>It is there</b>: tandem reads the book again and tracks the order if it finds it.`,
+    `• <b>Send it</b>: places it once more with the same tag (asks you to confirm). If the first one did arrive, ${who} gets it twice.`,
+  ].join('\n');
+}
+
+export function unknownKeyboard(copyId: number): InlineKeyboard {
+  return new InlineKeyboard().text('🔎 It is there / adopt', `uo:${copyId}:a`).text('📤 Send it…', `uo:${copyId}:s`);
+}
+
 /** The line appended under a decided request. */
 export function decisionLine(a: ApprovalRow, copies: CopyRow[]): string {
   const at = a.decidedAt ? istTime(a.decidedAt) : '?';
@@ -90,6 +110,8 @@ export function alertOf(e: EngineEvent, now: number): Alert | null {
       }
       return { priority: PRIORITY.fill, kind: 'copy_filled', text: `💰 <b>${escapeHtml(c.followerId)}</b> filled ${c.side} ${formatQty(c.filledQty, c.lotSize)} ${escapeHtml(c.symbol)} @ ${formatInr(c.avgPrice)}${slip}` };
     }
+    case 'copy_unknown':
+      return { priority: PRIORITY.error, kind: 'copy_unknown', text: unknownText(e.copy), markup: unknownKeyboard(e.copy.id) };
     case 'copy_cancelled':
       return { priority: PRIORITY.fill, kind: 'copy_cancelled', text: `🚫 <b>${escapeHtml(e.copy.followerId)}</b> cancelled ${describeCopy(e.copy)} (${escapeHtml(e.copy.reason ?? 'leader cancelled')})` };
     case 'stream': {

@@ -10,6 +10,7 @@ import { authMiddleware, roleOf, type BotContext, type Roles } from './auth.js';
 import { COMMANDS, ratioChanged, tokenStates, type CommandDeps } from './commands.js';
 import { RATIO_MAX } from '../config.js';
 import { registerTradingCallbacks } from './trading-commands.js';
+import { registerUnknownOutcomeCallbacks } from './unknown-buttons.js';
 import { driftStatusLine, registerDriftCallbacks } from './drift-commands.js';
 import { removeSecretMessage } from './token-commands.js';
 import { escapeHtml } from './format.js';
@@ -143,6 +144,7 @@ export function createBot(o: BotOptions): Bot<BotContext> {
   });
 
   registerTradingCallbacks(bot, o.deps, audit);
+  registerUnknownOutcomeCallbacks(bot, o.deps, audit);
   registerDriftCallbacks(bot, o.deps, audit);
 
   bot.on('callback_query:data', async (ctx) => {

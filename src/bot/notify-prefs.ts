@@ -28,6 +28,7 @@ const KIND_GROUP: Record<string, NotifyGroup | 'approvals'> = {
   copy_cancelled: 'cancelled',
   connectivity: 'connectivity',
   copy_failed: 'errors',
+  copy_unknown: 'errors',
   error: 'errors',
   session_expired: 'errors',
   token_nag: 'errors',

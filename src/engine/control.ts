@@ -9,6 +9,7 @@ import type { StreamState } from '../brokers/port.js';
 import type { Clock } from '../infra/clock.js';
 import type { ApprovalRow, CopyRow, Store } from '../store/index.js';
 import type { Decision, DecideResult } from './approvals.js';
+import type { AdoptOutcome, SendOutcome } from './unknown-outcome.js';
 import type { FlattenResult, PositionsRead } from './kill-switch.js';
 import type { Position } from '../domain/order.js';
 import { instrumentKey } from '../domain/order.js';
@@ -97,7 +98,8 @@ export class Control {
           copiesToday: today.length,
           placedToday: today.filter((c) => c.state === 'open' || c.state === 'filled' || c.state === 'placing').length,
           skippedToday: today.filter((c) => c.state === 'skipped').length,
-          failedToday: today.filter((c) => c.state === 'failed' || c.state === 'rejected').length,
+          // A copy whose outcome is unknown counts with the failures until someone settles it.
+          failedToday: today.filter((c) => c.state === 'failed' || c.state === 'rejected' || c.state === 'unknown').length,
           openPositions: this.positions.openCount(f.id),
           lastError: problem?.reason ? { at: problem.updatedAt, reason: problem.reason } : null,
         };
@@ -128,6 +130,17 @@ export class Control {
 
   decideApproval(id: string, decision: Decision, actor: number): DecideResult {
     return this.engine.approvals.decide(id, decision, actor);
+  }
+
+  /** *It is there* on a copy whose outcome is unknown: read the follower's book, adopt the order if found. */
+  adoptUnknown(copyId: number): Promise<AdoptOutcome> {
+    return this.engine.executor.unknown.adopt(copyId);
+  }
+
+  /** *Send it* (second tap) on a copy whose outcome is unknown. Refused while halted. */
+  sendUnknown(copyId: number, actor: number): SendOutcome {
+    if (this.halted) return { kind: 'refused', copy: this.store.copies.get(copyId), reason: 'tandem is halted: nothing is sent (/resume all first)' };
+    return this.engine.executor.unknown.sendIt(copyId, actor);
   }
 
   pendingApprovals(): { approval: ApprovalRow; copies: CopyRow[] }[] {

@@ -2,9 +2,9 @@
  * Carries out copies at follower brokers: place, modify, cancel — each through the follower's
  * own serial, rate-limited queue. Placement follows the exactly-once rules: a guarded
  * `planned → placing` claim before the call; an unknown outcome is resolved by looking the tag up
- * at the broker, and re-placed (once, same tag) only when the broker shows nothing.
+ * at the broker, and re-placed (once, same tag) only on proof of absence (unknown-outcome.ts).
  */
-import type { OrderChange, OrderRequest, OrderStatus } from '../domain/order.js';
+import type { BrokerOrder, OrderChange, OrderRequest, OrderStatus } from '../domain/order.js';
 import type { Logger } from '../infra/logger.js';
 import type { Clock } from '../infra/clock.js';
 import type { PriceBoard } from '../infra/price-board.js';
@@ -14,19 +14,24 @@ import type { EngineEvents } from './events.js';
 import type { FollowerRuntime } from './follower.js';
 import { copyStateOf, movesForward } from './copy-state.js';
 import { ClaimBatcher } from './claims.js';
+import { UnknownOutcomes, type OutcomeHost, type UnknownOutcomeOptions } from './unknown-outcome.js';
 
-export interface ExecutorOptions {
-  /** Waits before each look-up of an order whose placement outcome is unknown. */
-  lookupDelaysMs: number[];
+/** The look-up schedule, the give-up time and the backoff of unknown outcomes: see UnknownOutcomeOptions. */
+export interface ExecutorOptions extends UnknownOutcomeOptions {
   /** How many times a rate-limited call is retried (nothing was accepted, so it is safe). */
   rateLimitRetries: number;
 }
 
-export const DEFAULT_EXECUTOR_OPTIONS: ExecutorOptions = { lookupDelaysMs: [300, 1000, 2500], rateLimitRetries: 8 };
+export const DEFAULT_EXECUTOR_OPTIONS: ExecutorOptions = {
+  lookupDelaysMs: [300, 1000, 2500],
+  giveUpMs: 300_000,
+  maxLookupBackoffMs: 30_000,
+  rateLimitRetries: 8,
+};
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export class CopyExecutor {
+export class CopyExecutor implements OutcomeHost {
   constructor(
     private readonly store: Store,
     private readonly followers: Map<string, FollowerRuntime>,
@@ -39,9 +44,26 @@ export class CopyExecutor {
     private readonly opts: ExecutorOptions = DEFAULT_EXECUTOR_OPTIONS,
   ) {
     this.claims = new ClaimBatcher(store, () => clock.now());
+    this.unknown = new UnknownOutcomes(store, followers, clock, log, events, this, opts);
   }
 
   private readonly claims: ClaimBatcher;
+  /** Copies whose placement outcome is unknown: look-ups, give-up, and the owner's two buttons. */
+  readonly unknown: UnknownOutcomes;
+  /**
+   * Told of every follower order read back while settling an outcome (by tag, or from the book),
+   * so fills it already carries are booked like a stream update's. The engine sets it.
+   */
+  onOrderSeen: ((f: FollowerRuntime, o: BrokerOrder) => void) | null = null;
+
+  orderSeen(f: FollowerRuntime, o: BrokerOrder): void {
+    this.onOrderSeen?.(f, o);
+  }
+
+  /** A second attempt of a copy in `placing` (same tag); its own unknown outcome ends in `failed` or `unknown`. */
+  sendAgain(f: FollowerRuntime, copy: CopyRow): Promise<void> {
+    return this.send(f, copy, null, true);
+  }
 
   private follower(id: string): FollowerRuntime | undefined {
     return this.followers.get(id);
@@ -165,14 +187,14 @@ export class CopyExecutor {
   }
 
   /** A copy's order turned out to exist at the broker already: adopt it and say what it is. */
-  private adoptFound(f: FollowerRuntime, copy: CopyRow, orderId: string, status: OrderStatus, how: string, extra: Partial<CopyRow> = {}): void {
+  adoptFound(f: FollowerRuntime, copy: CopyRow, orderId: string, status: OrderStatus, how: string, extra: Partial<CopyRow> = {}): void {
     this.log.info({ follower: f.id, copy: copy.id, orderId }, `order ${how}; adopted, not placed again`);
     const row = this.adopt(copy.id, orderId, status, { ackedAt: this.clock.now(), ...extra });
     if (row && row.state !== 'rejected') this.events.emit({ type: 'copy_placed', copy: row });
     else if (row) this.events.emit({ type: 'copy_failed', copy: row, consequence: this.consequence(row) });
   }
 
-  private fail(copy: CopyRow, state: 'rejected' | 'failed', reason: string): void {
+  fail(copy: CopyRow, state: 'rejected' | 'failed', reason: string): void {
     this.store.copies.update(copy.id, { state, reason, updatedAt: this.clock.now() });
     const row = this.store.copies.get(copy.id) ?? copy;
     this.events.emit({ type: 'copy_failed', copy: row, consequence: this.consequence(row) });
@@ -205,37 +227,9 @@ export class CopyExecutor {
     this.events.emit({ type: 'session_expired', accountId: f.id, detail });
   }
 
-  /**
-   * The copy is in `placing` and we do not know whether the broker has it. Look it up by tag a
-   * few times (the broker needs a moment to show a new order); adopt it if found; otherwise place
-   * once more with the same tag — unless this already was that second attempt.
-   */
-  private async resolveUnknown(f: FollowerRuntime, copy: CopyRow, why: string, isRetry = false): Promise<void> {
-    for (const delay of this.opts.lookupDelaysMs) {
-      await sleep(delay);
-      try {
-        const found = await f.broker.findOrderByTag(copy.tag);
-        if (found) {
-          this.adoptFound(f, copy, found.orderId, found.status, 'found by tag');
-          return;
-        }
-      } catch (e) {
-        if (e instanceof SessionExpired) {
-          this.markSessionExpired(f, e.message);
-          this.fail(copy, 'failed', `session expired while resolving an unknown outcome (${why}); check the broker's order book for tag ${copy.tag}`);
-          return;
-        }
-        this.log.warn({ follower: f.id, copy: copy.id, err: (e as Error).message }, 'look-up by tag failed; will try again');
-      }
-    }
-    const fresh = this.store.copies.get(copy.id);
-    if (!fresh || fresh.state !== 'placing') return; // the stream settled it meanwhile
-    if (isRetry) {
-      this.fail(fresh, 'failed', `outcome unknown after a second attempt (${why}); no order with tag ${copy.tag} was found — check the broker`);
-      return;
-    }
-    this.log.warn({ follower: f.id, copy: copy.id, tag: copy.tag }, 'no order with this tag at the broker; placing once more with the same tag');
-    await this.send(f, fresh, null, true);
+  /** The copy is in `placing` and we do not know whether the broker has it (see unknown-outcome.ts). */
+  private resolveUnknown(f: FollowerRuntime, copy: CopyRow, why: string, isRetry = false): Promise<void> {
+    return this.unknown.resolve(f, copy, why, isRetry);
   }
 
   /** Queue a change to a copy's order (or to the intent, if it has not been placed yet). */

@@ -13,6 +13,8 @@ const RANK: Record<CopyState, number> = {
   skipped: 3,
   expired: 3,
   failed: 3,
+  // Outcome unknown after the look-ups gave up: nothing more is sent by itself (see unknown-outcome.ts).
+  unknown: 3,
 };
 
 export const LIVE_COPY_STATES: CopyState[] = ['planned', 'awaiting_approval', 'placing', 'open'];
@@ -40,7 +42,7 @@ export function copyStateOf(status: OrderStatus): CopyState {
 
 /** Whether moving from `from` to `to` goes forward (never backwards, never out of a final state). */
 export function movesForward(from: CopyState, to: CopyState): boolean {
-  // A copy given up as failed (outcome unknown) is revived when its tagged order turns up.
-  if (from === 'failed') return to === 'open' || to === 'filled' || to === 'cancelled' || to === 'rejected';
+  // A copy given up as failed, or whose outcome is unknown, is revived when its tagged order turns up.
+  if (from === 'failed' || from === 'unknown') return to === 'open' || to === 'filled' || to === 'cancelled' || to === 'rejected';
   return !isFinal(from) && RANK[to] > RANK[from];
 }

@@ -29,6 +29,8 @@ export type EngineEvent =
   | { type: 'copy_failed'; copy: CopyRow; consequence: string }
   | { type: 'copy_filled'; copy: CopyRow; leaderPrice: number | null }
   | { type: 'copy_cancelled'; copy: CopyRow }
+  /** Every look-up of the copy's tag failed until the give-up time: the owner decides (two buttons). */
+  | { type: 'copy_unknown'; copy: CopyRow }
   | { type: 'stream'; accountId: string; state: StreamState; detail?: string; downForMs?: number }
   | { type: 'session_expired'; accountId: string; detail: string }
   /** A new token brought a dead account back (its copies resume). */

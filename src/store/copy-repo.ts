@@ -119,12 +119,12 @@ export class CopyRepo {
     return this.db.select().from(copies).where(cond).orderBy(copies.id).all();
   }
 
-  /** The most recent copy of a follower that failed or was rejected, for /status. */
+  /** The most recent copy of a follower that failed, was rejected or is in doubt (`unknown`), for /status. */
   lastProblem(followerId: string): CopyRow | undefined {
     return this.db
       .select()
       .from(copies)
-      .where(and(eq(copies.followerId, followerId), inArray(copies.state, ['failed', 'rejected']), isNotNull(copies.reason)))
+      .where(and(eq(copies.followerId, followerId), inArray(copies.state, ['failed', 'rejected', 'unknown']), isNotNull(copies.reason)))
       .orderBy(desc(copies.updatedAt))
       .limit(1)
       .get();

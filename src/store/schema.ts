@@ -73,6 +73,8 @@ export const COPY_STATES = [
   'skipped',
   'expired',
   'failed',
+  /** The placement's outcome could not be learnt (every look-up failed until the give-up time): the owner decides. */
+  'unknown',
 ] as const;
 export type CopyState = (typeof COPY_STATES)[number];
 

@@ -18,7 +18,7 @@ describe('copyStateOf', () => {
 });
 
 describe('isFinal and LIVE_COPY_STATES', () => {
-  const finals: CopyState[] = ['filled', 'cancelled', 'rejected', 'skipped', 'expired', 'failed'];
+  const finals: CopyState[] = ['filled', 'cancelled', 'rejected', 'skipped', 'expired', 'failed', 'unknown'];
   it.each(COPY_STATES.map((s) => ({ state: s, final: finals.includes(s) })))('$state final=$final', ({ state, final }) => {
     expect(isFinal(state)).toBe(final);
     // live and final partition the states
@@ -28,10 +28,10 @@ describe('isFinal and LIVE_COPY_STATES', () => {
 
 /** Every (from, to) pair with the expected answer. */
 const FORWARD: Record<CopyState, CopyState[]> = {
-  planned: ['placing', 'open', 'filled', 'cancelled', 'rejected', 'skipped', 'expired', 'failed'],
-  awaiting_approval: ['placing', 'open', 'filled', 'cancelled', 'rejected', 'skipped', 'expired', 'failed'],
-  placing: ['open', 'filled', 'cancelled', 'rejected', 'skipped', 'expired', 'failed'],
-  open: ['filled', 'cancelled', 'rejected', 'skipped', 'expired', 'failed'],
+  planned: ['placing', 'open', 'filled', 'cancelled', 'rejected', 'skipped', 'expired', 'failed', 'unknown'],
+  awaiting_approval: ['placing', 'open', 'filled', 'cancelled', 'rejected', 'skipped', 'expired', 'failed', 'unknown'],
+  placing: ['open', 'filled', 'cancelled', 'rejected', 'skipped', 'expired', 'failed', 'unknown'],
+  open: ['filled', 'cancelled', 'rejected', 'skipped', 'expired', 'failed', 'unknown'],
   filled: [],
   cancelled: [],
   rejected: [],
@@ -39,6 +39,8 @@ const FORWARD: Record<CopyState, CopyState[]> = {
   expired: [],
   // A copy given up as failed is revived when its tagged order turns up at the broker.
   failed: ['open', 'filled', 'cancelled', 'rejected'],
+  // Likewise a copy whose outcome is unknown: only a real broker state settles it, never a re-send by itself.
+  unknown: ['open', 'filled', 'cancelled', 'rejected'],
 };
 
 const pairs = COPY_STATES.flatMap((from) => COPY_STATES.map((to) => ({ from, to, forward: FORWARD[from].includes(to) })));
@@ -57,6 +59,8 @@ describe('movesForward', () => {
     { from: 'failed', to: 'placing', forward: false, why: 'a failed copy revives only on a real broker state' },
     { from: 'failed', to: 'failed', forward: false, why: 'no self move' },
     { from: 'failed', to: 'filled', forward: true, why: 'revived by its order turning up filled' },
+    { from: 'unknown', to: 'open', forward: true, why: 'an order in doubt that turns up is adopted' },
+    { from: 'unknown', to: 'placing', forward: false, why: 'only the admin\'s Send it puts it back in placing (a guarded transition, not this rule)' },
   ])('$from → $to: $why', ({ from, to, forward }) => {
     expect(movesForward(from, to)).toBe(forward);
   });
