@@ -1,2 +1,0 @@
-ALTER TABLE `tokens` ADD `source` text;--> statement-breakpoint
-ALTER TABLE `tokens` ADD `seed_digest` text;
