@@ -1,0 +1,131 @@
+/**
+ * Approvals for large entries. The request row is written (with its copies in
+ * `awaiting_approval`) before anything is shown; one guarded UPDATE decides it, and only the
+ * winner releases the copies to their queues. Expiry runs on a server-side timer: no answer means
+ * not copied. A leader cancel or modify voids the request, and so does a restart.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
+import type { ApprovalRow, CopyRow, Store } from '../store/index.js';
+import type { CopyExecutor } from './copy-executor.js';
+import type { EngineEvents } from './events.js';
+
+const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+/** A short, unambiguous id for a button (`ap:K7Q2MX:y` is well under 64 bytes). */
+export function newApprovalId(): string {
+  const bytes = randomBytes(6);
+  let id = '';
+  for (const b of bytes) id += ALPHABET[b % ALPHABET.length];
+  return id;
+}
+
+export type Decision = 'approve' | 'reject';
+
+export type DecideResult =
+  | { won: true; approval: ApprovalRow }
+  | { won: false; approval: ApprovalRow | undefined };
+
+export class ApprovalManager {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly executor: CopyExecutor,
+    private readonly events: EngineEvents,
+    private readonly log: Logger,
+  ) {}
+
+  /** Arm the expiry timer of a request just written, and announce it. */
+  opened(approval: ApprovalRow, leaderOrder: string): void {
+    this.arm(approval);
+    this.events.emit({ type: 'approval_requested', approval, copies: this.store.copies.forApproval(approval.id), leaderOrder });
+  }
+
+  private arm(a: ApprovalRow): void {
+    const delay = Math.max(0, a.expiresAt - this.clock.now());
+    const t = setTimeout(() => this.expire(a.id), delay);
+    t.unref();
+    this.timers.set(a.id, t);
+  }
+
+  decide(id: string, decision: Decision, actor: number): DecideResult {
+    const now = this.clock.now();
+    const to = decision === 'approve' ? 'approved' : 'rejected';
+    const copies = this.store.copies.forApproval(id);
+    let won = false;
+    this.store.tx(() => {
+      won = this.store.approvals.decide(id, to, actor, now, null);
+      if (!won) return;
+      for (const c of copies) {
+        if (decision === 'approve') this.store.copies.transition(c.id, 'awaiting_approval', 'planned', now);
+        else if (this.store.copies.transition(c.id, 'awaiting_approval', 'skipped', now)) {
+          this.store.copies.update(c.id, { reason: `rejected in the chat by ${actor}` });
+        }
+      }
+    });
+    const approval = this.store.approvals.get(id);
+    if (!won || !approval) return { won: false, approval };
+    this.clear(id);
+    const after = this.store.copies.forApproval(id);
+    this.log.info({ approval: id, decision, actor }, 'approval decided');
+    this.events.emit({ type: 'approval_decided', approval, copies: after });
+    if (decision === 'approve') for (const c of after) if (c.state === 'planned') void this.executor.place(c, null);
+    return { won: true, approval };
+  }
+
+  /** No answer in time: not copied, and said loudly. */
+  expire(id: string): void {
+    this.close(id, 'expired', 'expired', 'no answer before the deadline');
+  }
+
+  /** The leader cancelled or changed the order, or the process restarted: the request is void. */
+  voidFor(leaderOrderId: string, why: string): void {
+    for (const a of this.store.approvals.pendingFor(leaderOrderId)) this.close(a.id, 'void', 'cancelled', why);
+  }
+
+  /** At start-up: requests from before the restart cannot be trusted (prices moved). */
+  voidAllPending(why: string): void {
+    for (const a of this.store.approvals.pending()) this.close(a.id, 'void', 'expired', why);
+  }
+
+  private close(id: string, to: 'expired' | 'void', copyState: 'expired' | 'cancelled', why: string): void {
+    const now = this.clock.now();
+    let won = false;
+    this.store.tx(() => {
+      won = this.store.approvals.decide(id, to, null, now, why);
+      if (!won) return;
+      for (const c of this.store.copies.forApproval(id)) {
+        if (this.store.copies.transition(c.id, 'awaiting_approval', copyState, now)) {
+          this.store.copies.update(c.id, { reason: `approval ${to === 'void' ? 'voided' : 'expired'}: ${why}` });
+        }
+      }
+    });
+    this.clear(id);
+    const approval = this.store.approvals.get(id);
+    if (!won || !approval) return;
+    this.log.warn({ approval: id, to, why }, 'approval closed without a decision; not copied');
+    this.events.emit({ type: 'approval_decided', approval, copies: this.store.copies.forApproval(id) });
+  }
+
+  pending(): ApprovalRow[] {
+    return this.store.approvals.pending();
+  }
+
+  copiesOf(id: string): CopyRow[] {
+    return this.store.copies.forApproval(id);
+  }
+
+  private clear(id: string): void {
+    const t = this.timers.get(id);
+    if (t) clearTimeout(t);
+    this.timers.delete(id);
+  }
+
+  stop(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Runtime settings changed from the chat — pause state and ratios — persisted in the store so a
+ * restart keeps them, and cached in memory for the hot path.
+ */
+import type { Clock } from '../infra/clock.js';
+import type { Store } from '../store/index.js';
+
+export interface PauseState {
+  paused: boolean;
+  by: number | null;
+  at: number;
+}
+
+const PAUSE_ALL = 'pause:all';
+const HALT = 'halt';
+const pauseKey = (id: string) => `pause:${id}`;
+const ratioKey = (id: string) => `ratio:${id}`;
+
+export class RuntimeSettings {
+  private readonly cache = new Map<string, unknown>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {
+    for (const row of store.settings.all()) this.cache.set(row.key, row.value);
+  }
+
+  private set(key: string, value: unknown, by: number | null): void {
+    this.store.settings.set(key, value, this.clock.now(), by);
+    this.cache.set(key, value);
+  }
+
+  pauseState(followerId: string | 'all'): PauseState | undefined {
+    return this.cache.get(followerId === 'all' ? PAUSE_ALL : pauseKey(followerId)) as PauseState | undefined;
+  }
+
+  /** Entries paused for this follower (by a global or its own pause). */
+  isPaused(followerId: string): boolean {
+    return Boolean(this.pauseState('all')?.paused || this.pauseState(followerId)?.paused);
+  }
+
+  setPaused(target: string | 'all', paused: boolean, by: number | null): void {
+    this.set(target === 'all' ? PAUSE_ALL : pauseKey(target), { paused, by, at: this.clock.now() } satisfies PauseState, by);
+  }
+
+  /** The kill switch: nothing is copied, exits included, until an admin resumes. */
+  haltState(): PauseState | undefined {
+    return this.cache.get(HALT) as PauseState | undefined;
+  }
+
+  isHalted(): boolean {
+    return Boolean(this.haltState()?.paused);
+  }
+
+  setHalted(halted: boolean, by: number | null): void {
+    this.set(HALT, { paused: halted, by, at: this.clock.now() } satisfies PauseState, by);
+  }
+
+  /** The ratio set from the chat, if any (else the configured one applies). */
+  ratio(followerId: string): number | undefined {
+    const v = this.cache.get(ratioKey(followerId));
+    return typeof v === 'number' ? v : undefined;
+  }
+
+  setRatio(followerId: string, ratio: number, by: number | null): void {
+    this.set(ratioKey(followerId), ratio, by);
+  }
+}
