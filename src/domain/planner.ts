@@ -18,6 +18,8 @@ export interface LeaderOrderSnapshot {
   mirrored: boolean;
   /** Average fill price so far (0 or absent before any fill). */
   avgPrice?: number;
+  /** Exchange (or broker) time of the newest state seen, when known: older snapshots are stale. */
+  exchangeTime?: number | null;
 }
 
 export type LeaderAction =
@@ -35,6 +37,7 @@ const RANK: Record<OrderStatus, number> = { transit: 0, open: 1, filled: 2, canc
 /** True when `next` says something `prev` did not (the dedupe rule: order id + status + fills + terms). */
 export function isNews(prev: LeaderOrderSnapshot | null, next: BrokerOrder): boolean {
   if (!prev) return true;
+  if (isOlder(prev, next)) return false;
   return (
     prev.status !== next.status ||
     prev.filledQty !== next.filledQty ||
@@ -45,8 +48,17 @@ export function isNews(prev: LeaderOrderSnapshot | null, next: BrokerOrder): boo
   );
 }
 
+/**
+ * A snapshot stamped earlier than the newest one seen (a poll or a book read taken before a
+ * modification the stream already delivered) says nothing new and must never move a copy back.
+ */
+export function isOlder(prev: LeaderOrderSnapshot, next: BrokerOrder): boolean {
+  return prev.exchangeTime != null && next.exchangeTime !== null && next.exchangeTime < prev.exchangeTime;
+}
+
 export function planLeaderUpdate(prev: LeaderOrderSnapshot | null, next: BrokerOrder): LeaderAction[] {
   const actions: LeaderAction[] = [];
+  if (prev && isOlder(prev, next)) return actions;
   const prevStatus = prev?.status ?? null;
   // Never move an order backwards: a late OPEN after CANCELLED, or TRANSIT after OPEN, is stale.
   const backwards = prevStatus !== null && (isTerminal(prevStatus) || RANK[next.status] < RANK[prevStatus]);
@@ -100,6 +112,7 @@ export function nextSnapshot(prev: LeaderOrderSnapshot | null, next: BrokerOrder
     orderType: base.orderType,
     filledQty: Math.max(prev?.filledQty ?? 0, next.filledQty),
     avgPrice: next.filledQty >= (prev?.filledQty ?? 0) && next.avgPrice > 0 ? next.avgPrice : (prev?.avgPrice ?? 0),
+    exchangeTime: Math.max(prev?.exchangeTime ?? 0, next.exchangeTime ?? 0) || null,
     mirrored,
   };
 }

@@ -20,6 +20,8 @@ import { UnknownOutcomes, type OutcomeHost, type UnknownOutcomeOptions } from '.
 export interface ExecutorOptions extends UnknownOutcomeOptions {
   /** How many times a rate-limited call is retried (nothing was accepted, so it is safe). */
   rateLimitRetries: number;
+  /** Waits before asking again to cancel an order the broker still has in transit. */
+  transitRetryMs: number[];
 }
 
 export const DEFAULT_EXECUTOR_OPTIONS: ExecutorOptions = {
@@ -27,7 +29,13 @@ export const DEFAULT_EXECUTOR_OPTIONS: ExecutorOptions = {
   giveUpMs: 300_000,
   maxLookupBackoffMs: 30_000,
   rateLimitRetries: 8,
+  transitRetryMs: [200, 400, 800, 1600, 2000, 2000, 2000],
 };
+
+/** The broker refused because the order has not reached the exchange yet: asking again is safe. */
+function isInTransit(e: unknown): boolean {
+  return e instanceof BrokerRejected && /in\s*transit/i.test(e.message);
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -266,18 +274,28 @@ export class CopyExecutor implements OutcomeHost {
   cancel(copyId: number, followerId: string, why: string): Promise<void> {
     const f = this.follower(followerId);
     if (!f) return Promise.resolve();
-    return f.run(async () => {
-      const copy = this.store.copies.get(copyId);
-      if (!copy) return;
-      const now = this.clock.now();
-      for (const from of ['planned', 'awaiting_approval'] as const) {
-        if (copy.state === from && this.store.copies.transition(copy.id, from, 'cancelled', now)) {
-          this.store.copies.update(copy.id, { reason: `${why} before the copy was placed` });
-          return;
-        }
+    return f.run(() => this.cancelNow(f, copyId, why).then(() => undefined));
+  }
+
+  /**
+   * Cancel a copy from inside the follower's queue (the caller holds its turn). A broker that says
+   * the order is still in transit (Dhan DH-906 "Order is in Transit state", the first moments of an
+   * order) is asked again with backoff, ~10 s in all, before the failure is reported. Returns
+   * whether the copy is now cancelled (or never reached the broker).
+   */
+  async cancelNow(f: FollowerRuntime, copyId: number, why: string): Promise<boolean> {
+    const copy = this.store.copies.get(copyId);
+    if (!copy) return false;
+    const now = this.clock.now();
+    for (const from of ['planned', 'awaiting_approval'] as const) {
+      if (copy.state === from && this.store.copies.transition(copy.id, from, 'cancelled', now)) {
+        this.store.copies.update(copy.id, { reason: `${why} before the copy was placed` });
+        return true;
       }
-      if (copy.state !== 'open' || !copy.followerOrderId) return;
-      const orderId = copy.followerOrderId;
+    }
+    if (copy.state !== 'open' || !copy.followerOrderId) return false;
+    const orderId = copy.followerOrderId;
+    for (let attempt = 0; ; attempt++) {
       try {
         await this.limited(f, () => f.broker.cancelOrder(orderId));
         if (this.store.copies.transition(copy.id, 'open', 'cancelled', this.clock.now())) {
@@ -285,10 +303,23 @@ export class CopyExecutor implements OutcomeHost {
           const row = this.store.copies.get(copy.id);
           if (row) this.events.emit({ type: 'copy_cancelled', copy: row });
         }
+        return true;
       } catch (e) {
+        const delay = this.opts.transitRetryMs[attempt];
+        if (isInTransit(e) && delay !== undefined) {
+          this.log.info({ follower: f.id, copy: copy.id, attempt: attempt + 1 }, 'cancel refused: the order is still in transit; asking again');
+          await sleep(delay);
+          continue;
+        }
         this.onSideCallError(f, copy, 'cancel', e);
+        return false;
       }
-    });
+    }
+  }
+
+  /** Claim and send a planned copy from inside the follower's queue (the caller holds its turn). */
+  placeNow(f: FollowerRuntime, copyId: number): Promise<void> {
+    return this.doPlace(f, copyId, null);
   }
 
   private onSideCallError(f: FollowerRuntime, copy: CopyRow, op: 'modify' | 'cancel', e: unknown): void {

@@ -37,7 +37,7 @@ export interface AccountSession {
 export interface SessionDeps {
   vault: TokenVault;
   logins: AccountLogin[];
-  engine: Pick<ReplicationEngine, 'followers' | 'executor' | 'refreshFunds' | 'reconcile' | 'readFollowerBook'>;
+  engine: Pick<ReplicationEngine, 'followers' | 'executor' | 'refreshFunds' | 'reconcile' | 'readFollowerBook' | 'reloadPositions'>;
   positions: PositionBook;
   events: EngineEvents;
   clock: Clock;
@@ -202,14 +202,11 @@ export class SessionManager {
     const id = l.accountId;
     if (this.deadDetail(id) === null) return false;
     const f = this.d.engine.followers.get(id);
-    // A book never read (the session was dead at start-up) is read before copying resumes; the
-    // fills in it are then already in the positions read next.
+    // A book never read (the session was dead at start-up) is read before copying resumes (its
+    // fills count once); the position book is then rebuilt from the broker's carried positions
+    // and holdings plus the fills counted (a failure is reported by the loader and retried).
     if (f && !f.bookRead) await this.d.engine.readFollowerBook(f);
-    try {
-      this.d.positions.load(id, await l.adapter.positions());
-    } catch (e) {
-      this.log.warn({ account: id, err: message(e) }, 'could not re-read positions after the new token');
-    }
+    await this.d.engine.reloadPositions(id);
     if (f) {
       f.sessionOk = true;
       f.sessionDetail = null;

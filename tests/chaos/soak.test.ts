@@ -1,8 +1,10 @@
 /**
  * Chaos 8, the soak: about 1,000 leader events (placements, modifications, cancels, fills) against
  * the real process, with random leader and follower socket drops, duplicated pushes, 5% follower
- * 5xx, 2% hung follower answers and three kill -9 / restart cycles. At the end: zero duplicate
- * orders, zero missed copies, and the follower's positions equal the leader's (ratio 1).
+ * 5xx, 2% hung follower answers and three kill -9 / restart cycles. While tandem is down the
+ * leader trades on (issue 14): a copied order fills at both, the leader exits what it holds, opens
+ * a new position, and places and cancels an order. At the end: zero duplicate orders, zero missed
+ * copies, and the follower's positions equal the leader's (ratio 1).
  */
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -81,6 +83,25 @@ describe('chaos: soak', () => {
     };
     const followerOrder = (tag: string) => dhan.orders(FOLLOWER).find((o) => o.correlationId === tag);
 
+    /** Fill an order at the fake once it has left TRANSIT. */
+    const fillWhenWorking = async (clientId: string, orderId: string, price: number) => {
+      await until(() => /PENDING|PART_TRADED/.test(dhan.orders(clientId).find((x) => x.orderId === orderId)?.status ?? ''), `order ${orderId} working`, 10_000);
+      dhan.fill(orderId, { price });
+    };
+    /** Wait for the copies of a leader order to be sent, fill them at the follower, wait for the fills to be recorded. */
+    const settle = async (orderId: string, mustExist: boolean) => {
+      if (mustExist) await until(() => (copyState(orderId) ?? '') !== '', `copy intent for ${orderId} (traded while down)`, 30_000);
+      await until(() => !/placing|planned/.test(copyState(orderId) ?? 'placing'), `copies of ${orderId} settled`, 30_000);
+      for (const tag of copyTags(orderId)) {
+        if (!followerOrder(tag)) continue;
+        await until(() => followerOrder(tag)?.status !== 'TRANSIT', `follower order ${tag} accepted`, 10_000);
+        const fo = followerOrder(tag)!;
+        if (fo.status === 'PENDING' || fo.status === 'PART_TRADED') dhan.fill(fo.orderId, { price: fo.price || 100 });
+      }
+      await until(() => (copyState(orderId) ?? '').split(',').every((s) => s === 'filled' || s === 'skipped'), `follower fills of ${orderId} recorded`, 30_000);
+    };
+    const downtime: string[] = [];
+
     await start();
     let events = 0;
     let kills = 0;
@@ -94,9 +115,42 @@ describe('chaos: soak', () => {
       if (r < 0.05) dhan.injectError(FOLLOWER, 'place', { status: 500, body: { errorType: 'Server', errorCode: 'DH-908', errorMessage: 'Internal Server Error' } }, 1);
       else if (r < 0.07) dhan.injectError(FOLLOWER, 'place', 'accept-then-hang', 1);
       if (kills < 3 && events >= (kills + 1) * 250) {
+        // A working order copied before the kill, filled at both while tandem is down.
+        const working = INSTRUMENTS[Math.floor(rnd() * INSTRUMENTS.length)]!;
+        const w = dhan.placeAsUser(LEADER, { securityId: working.securityId, exchangeSegment: working.segment, transactionType: 'BUY', quantity: working.lot, orderType: 'LIMIT', productType: working.product, price: working.price });
+        events += 1;
+        await until(() => copyTags(w.orderId).some((t) => followerOrder(t)?.status === 'PENDING') || (copyState(w.orderId) ?? '').startsWith('skipped'), `working copy of ${w.orderId}`, 30_000);
         await kill();
         kills += 1;
+        const copied = [w.orderId];
+        await fillWhenWorking(LEADER, w.orderId, working.price);
+        net.set(working.securityId, (net.get(working.securityId) ?? 0) + working.lot);
+        for (const t of copyTags(w.orderId)) if (followerOrder(t)) await fillWhenWorking(FOLLOWER, followerOrder(t)!.orderId, working.price);
+        events += 2;
+        // The leader exits one held instrument, opens another, and places and cancels a third order.
+        const heldInst = INSTRUMENTS.find((i) => (net.get(i.securityId) ?? 0) !== 0);
+        if (heldInst) {
+          const h = net.get(heldInst.securityId)!;
+          const x = dhan.placeAsUser(LEADER, { securityId: heldInst.securityId, exchangeSegment: heldInst.segment, transactionType: h > 0 ? 'SELL' : 'BUY', quantity: Math.abs(h), orderType: 'LIMIT', productType: heldInst.product, price: heldInst.price });
+          await fillWhenWorking(LEADER, x.orderId, heldInst.price);
+          net.set(heldInst.securityId, 0);
+          copied.push(x.orderId);
+          events += 2;
+        }
+        const entryInst = INSTRUMENTS[Math.floor(rnd() * INSTRUMENTS.length)]!;
+        const e = dhan.placeAsUser(LEADER, { securityId: entryInst.securityId, exchangeSegment: entryInst.segment, transactionType: 'SELL', quantity: entryInst.lot, orderType: 'LIMIT', productType: entryInst.product, price: entryInst.price });
+        await fillWhenWorking(LEADER, e.orderId, entryInst.price);
+        net.set(entryInst.securityId, (net.get(entryInst.securityId) ?? 0) - entryInst.lot);
+        copied.push(e.orderId);
+        const c = dhan.placeAsUser(LEADER, { securityId: entryInst.securityId, exchangeSegment: entryInst.segment, transactionType: 'BUY', quantity: entryInst.lot, orderType: 'LIMIT', productType: entryInst.product, price: entryInst.price - 5 });
+        await until(() => dhan.orders(LEADER).find((x) => x.orderId === c.orderId)?.status === 'PENDING', 'leader pending', 10_000);
+        dhan.cancelAsUser(c.orderId);
+        events += 4;
+        downtime.push(...copied);
         await start();
+        for (const id of copied) await settle(id, true);
+        // Cancelled with nothing filled while tandem was down: nothing to copy.
+        expect(copyTags(c.orderId).filter((t) => followerOrder(t))).toEqual([]);
       }
 
       const inst = INSTRUMENTS[Math.floor(rnd() * INSTRUMENTS.length)]!;
@@ -127,14 +181,7 @@ describe('chaos: soak', () => {
       dhan.fill(o.orderId, { price: inst.price });
       events += 1;
       net.set(inst.securityId, held + (side === 'BUY' ? 1 : -1) * lots * inst.lot);
-      await until(() => !/placing|planned/.test(copyState(o.orderId) ?? 'placing'), `copies of ${o.orderId} settled`, 30_000);
-      for (const tag of copyTags(o.orderId)) {
-        if (!followerOrder(tag)) continue;
-        await until(() => followerOrder(tag)?.status !== 'TRANSIT', `follower order ${tag} accepted`, 10_000);
-        const fo = followerOrder(tag)!;
-        if (fo.status === 'PENDING' || fo.status === 'PART_TRADED') dhan.fill(fo.orderId, { price: fo.price || inst.price });
-      }
-      await until(() => (copyState(o.orderId) ?? '').split(',').every((s) => s === 'filled' || s === 'skipped'), `follower fills of ${o.orderId} recorded`, 30_000);
+      await settle(o.orderId, false);
     }
     await kill();
 
@@ -154,7 +201,9 @@ describe('chaos: soak', () => {
     const d = db();
     const counts = d.prepare('select state, count(*) n from copies group by state').all();
     d.close();
-    const summary = { seed, events, kills, leaderOrders: dhan.orders(LEADER).length, followerOrders: followerOrders.length, placeRequests: dhan.placeRequests(FOLLOWER).length, copies: counts };
+    // Every order the leader traded while tandem was down was copied (none skipped).
+    for (const id of downtime) expect(copyState(id), id).toMatch(/^filled(,filled)*$/);
+    const summary = { seed, events, kills, downtimeOrders: downtime.length, leaderOrders: dhan.orders(LEADER).length, followerOrders: followerOrders.length, placeRequests: dhan.placeRequests(FOLLOWER).length, copies: counts };
     console.log(`soak: ${JSON.stringify(summary)}`);
     expect(kills).toBe(3);
     expect(events).toBeGreaterThanOrEqual(TARGET_EVENTS);

@@ -69,7 +69,31 @@ const planCases: PlanCase[] = [
   { name: 'CANCELLED after FILLED → no cancel', prev: snap({ status: 'filled', filledQty: 100 }), next: order({ status: 'cancelled', filledQty: 100 }), expected: [] },
   { name: 'REJECTED after CANCELLED → no second cancel', prev: snap({ status: 'cancelled' }), next: order({ status: 'rejected' }), expected: [] },
   { name: 'late OPEN of an unmirrored cancelled order → no mirror', prev: snap({ status: 'cancelled', mirrored: false }), next: order({ status: 'open' }), expected: [] },
+  // stale snapshots (a poll or book read taken before a modification the stream delivered)
+  { name: 'older price snapshot → no modify', prev: snap({ price: 121, exchangeTime: 2_000 }), next: order({ price: 120.5, exchangeTime: 1_000 }), expected: [] },
+  { name: 'older quantity snapshot → no modify', prev: snap({ quantity: 200, exchangeTime: 2_000 }), next: order({ quantity: 100, exchangeTime: 1_000 }), expected: [] },
+  { name: 'newer snapshot → modify', prev: snap({ exchangeTime: 1_000 }), next: order({ price: 121, exchangeTime: 2_000 }), expected: [{ kind: 'modify', quantity: 100, price: 121, triggerPrice: 0, orderType: 'LIMIT' }] },
+  { name: 'same stamp, new terms → modify (a second cannot tell them apart)', prev: snap({ exchangeTime: 2_000 }), next: order({ price: 121, exchangeTime: 2_000 }), expected: [{ kind: 'modify', quantity: 100, price: 121, triggerPrice: 0, orderType: 'LIMIT' }] },
 ];
+
+describe('stale snapshots', () => {
+  it('stream moves the price forward, a stale poll and a stale book row after it never move it back', () => {
+    const stream1 = order({ price: 120.5, exchangeTime: 1_000 });
+    const stream2 = order({ price: 121, exchangeTime: 2_000 });
+    const stalePoll = order({ price: 120.5, exchangeTime: 1_000 });
+    const modifies: number[] = [];
+    let prev: LeaderOrderSnapshot | null = null;
+    for (const u of [stream1, stream2, stalePoll, stream2, stalePoll]) {
+      if (!isNews(prev, u)) continue;
+      const actions = planLeaderUpdate(prev, u);
+      for (const a of actions) if (a.kind === 'modify') modifies.push(a.price);
+      prev = nextSnapshot(prev, u, true);
+    }
+    expect(modifies).toEqual([121]);
+    expect(prev?.price).toBe(121);
+    expect(prev?.exchangeTime).toBe(2_000);
+  });
+});
 
 describe('planLeaderUpdate', () => {
   it.each(planCases)('$name', ({ prev, next, expected }) => {
@@ -176,7 +200,7 @@ describe('nextSnapshot', () => {
       expected: snap({ status: 'transit', mirrored: false }),
     },
   ])('$name', ({ prev, next, mirrored, expected }) => {
-    const { avgPrice: _avg, ...rest } = nextSnapshot(prev, next, mirrored);
+    const { avgPrice: _avg, exchangeTime: _at, ...rest } = nextSnapshot(prev, next, mirrored);
     expect(rest).toEqual(expected);
   });
 

@@ -87,6 +87,7 @@ function setup() {
         bookReads.push(f.id);
         f.bookRead = true;
       },
+      reloadPositions: async () => true,
     } as never,
     positions: new PositionBook(),
     events: { emit: (e) => events.push(e) },

@@ -11,13 +11,19 @@ import { SessionExpired } from '../port.js';
 const fingerprint = (o: BrokerOrder): string => `${o.status}|${o.filledQty}|${o.quantity}|${o.price}|${o.triggerPrice}`;
 
 export class OrderView {
-  private readonly last = new Map<string, string>();
+  private readonly last = new Map<string, { fp: string; at: number | null }>();
 
-  /** Record `o` as seen; true when it differs from what was seen before (or is new). */
+  /**
+   * Record `o` as seen; true when it differs from what was seen before (or is new). A snapshot
+   * stamped earlier than the newest seen (a poll answered with the book as it was before a
+   * modification the stream already delivered) is stale: never emitted, never remembered.
+   */
   note(o: BrokerOrder): boolean {
     const fp = fingerprint(o);
-    if (this.last.get(o.orderId) === fp) return false;
-    this.last.set(o.orderId, fp);
+    const seen = this.last.get(o.orderId);
+    if (seen?.fp === fp) return false;
+    if (seen && seen.at !== null && o.exchangeTime !== null && o.exchangeTime < seen.at) return false;
+    this.last.set(o.orderId, { fp, at: Math.max(seen?.at ?? 0, o.exchangeTime ?? 0) || null });
     return true;
   }
 }

@@ -1,0 +1,199 @@
+/**
+ * The copies (one per follower, part and freeze slice) a newly seen leader order calls for, and the
+ * decision behind each: entry or exit, the numbers used, or why it is skipped. Synchronous, no I/O
+ * but cached look-ups and one read of the live copies when the order exits something.
+ */
+import type { BrokerOrder, Side } from '../domain/order.js';
+import { isTerminal, opposite } from '../domain/order.js';
+import { effectiveRatio, sizeEntry, sizeExit, splitEntryExit, type SizeResult } from '../domain/sizing.js';
+import { copyTag } from '../domain/tag.js';
+import { freezeQty, legOf, sliceQty } from '../domain/freeze.js';
+import type { OrderStatus } from '../domain/order.js';
+import type { Logger } from '../infra/logger.js';
+import type { PriceBoard } from '../infra/price-board.js';
+import type { CopyRow, NewCopy, Store } from '../store/index.js';
+import type { FollowerRuntime } from './follower.js';
+import type { InstrumentResolver } from './instruments.js';
+import type { PositionBook } from './positions.js';
+import type { RuntimeSettings } from './runtime-settings.js';
+
+export interface PlannerDeps {
+  store: Store;
+  followers: Map<string, FollowerRuntime>;
+  instruments: InstrumentResolver;
+  prices: PriceBoard;
+  settings: RuntimeSettings;
+  positions: PositionBook;
+  log: Logger;
+  leaderBroker: () => string;
+  leaderFunds: () => number | null;
+  /** The leader order's last known status (null when never seen). */
+  leaderStatus: (orderId: string) => OrderStatus | null;
+  approval: { thresholdInr: number | null; lotsAbove?: number | null } | undefined;
+}
+
+/**
+ * An exit that must wait for the follower's stale entries (their leader order is done, the copy is
+ * still working) to be cancelled, then be sized again from what the follower then holds.
+ */
+export interface DeferredExit {
+  followerId: string;
+  tag: string;
+  staleEntries: number[];
+  /** The leader's exit quantity and its absolute position before it, for sizing after the cancels. */
+  leaderQty: number;
+  leaderPosition: number;
+  /** 'long' exits sell what the follower holds long; 'short' buys back a short. */
+  direction: 1 | -1;
+}
+
+export interface Plan {
+  copies: NewCopy[];
+  deferred: DeferredExit[];
+}
+
+const LIVE: CopyRow['state'][] = ['planned', 'placing', 'open'];
+
+export class CopyPlanner {
+  constructor(private readonly d: PlannerDeps) {}
+
+  /**
+   * Plan the copies of `u`. `leaderNetBefore` is the leader's signed position before this order. An
+   * order first seen already terminal (filled, or cancelled after a partial fill) is mirrored for
+   * what filled only, at market: never a working order for a rest the leader no longer wants.
+   */
+  plan(u: BrokerOrder, leaderNetBefore: number, now: number, approvalId: () => string): Plan {
+    const terminal = isTerminal(u.status);
+    const orderQty = terminal ? u.filledQty : u.quantity;
+    const terms = terminal ? { orderType: 'MARKET' as const, price: 0, triggerPrice: 0 } : { orderType: u.orderType, price: u.price, triggerPrice: u.triggerPrice };
+    const { exitQty, entryQty } = splitEntryExit(u.side, orderQty, leaderNetBefore);
+    const legs: { part: number; kind: 'entry' | 'exit'; qty: number }[] = [];
+    if (exitQty > 0) legs.push({ part: 0, kind: 'exit', qty: exitQty });
+    if (entryQty > 0) legs.push({ part: exitQty > 0 ? 1 : 0, kind: 'entry', qty: entryQty });
+    const refPrice = u.price || u.triggerPrice || u.avgPrice || this.d.prices.last(u.instrument) || null;
+    // Exits read the live copies once: stale entries to cancel first, market exits already on their way.
+    const live = exitQty > 0 ? this.d.store.copies.inStates(LIVE) : [];
+    const out: Plan = { copies: [], deferred: [] };
+    for (const f of this.d.followers.values()) {
+      const resolved = this.d.instruments.resolve(this.d.leaderBroker(), f.master(this.d.leaderBroker()), u.instrument);
+      const inst = resolved.ok ? resolved.instrument : null;
+      for (const { part, kind, qty } of legs) {
+        const base: NewCopy = {
+          leaderOrderId: u.orderId,
+          followerId: f.id,
+          leg: part,
+          kind,
+          state: 'planned',
+          tag: copyTag(u.orderId, f.id, part),
+          segment: inst?.segment ?? u.instrument.segment,
+          securityId: inst?.securityId ?? u.instrument.securityId,
+          symbol: inst?.symbol ?? u.instrument.symbol,
+          side: u.side,
+          product: u.product,
+          validity: u.validity,
+          amo: u.amo,
+          ...terms,
+          lotSize: inst?.lotSize ?? 1,
+          plannedQty: 0,
+          lots: 0,
+          eventAt: now,
+          leaderExchangeTime: u.exchangeTime,
+          createdAt: now,
+          updatedAt: now,
+        };
+        const skip = (reason: string): NewCopy => {
+          this.decided(u, f.id, kind, `skipped: ${reason}`, { leaderNetBefore });
+          return { ...base, state: 'skipped', reason };
+        };
+        const gate = this.gate(f, kind, resolved.ok ? null : resolved.reason);
+        if (gate) {
+          out.copies.push(skip(gate));
+          continue;
+        }
+        const lotSize = base.lotSize;
+        const policy = f.policy(this.d.settings.ratio(f.id), this.d.leaderFunds());
+        let size: SizeResult;
+        let decision: string;
+        let deferred: DeferredExit | null = null;
+        if (kind === 'entry') {
+          size = sizeEntry({ leaderQty: qty, lotSize, price: refPrice, policy, caps: { maxLots: f.cfg.maxLots, maxOrderValue: f.cfg.maxOrderValue } });
+          decision = `entry: leader net ${leaderNetBefore} → ${u.side} ${qty}`;
+        } else {
+          const direction: 1 | -1 = leaderNetBefore > 0 ? 1 : -1;
+          const mine = live.filter((c) => c.followerId === f.id && c.segment === base.segment && c.securityId === base.securityId && c.product === base.product);
+          const stale = mine.filter((c) => c.kind === 'entry' && c.side === opposite(u.side) && this.leaderDone(c.leaderOrderId));
+          const going = inFlightMarketExits(mine, u.side);
+          const held = this.d.positions.get(f.id, base, u.product);
+          const sameDirection = Math.sign(held) === direction ? Math.abs(held) : 0;
+          const free = Math.max(0, sameDirection - going);
+          size = sizeExit({ leaderQty: qty, leaderPosition: Math.abs(leaderNetBefore), followerPosition: free, lotSize });
+          decision = `exit: leader net ${leaderNetBefore} → ${u.side} ${qty}; ${f.id} holds ${held}${going ? ` (${going} already on its way out)` : ''}`;
+          if (stale.length) {
+            deferred = { followerId: f.id, tag: base.tag, staleEntries: stale.map((c) => c.id), leaderQty: qty, leaderPosition: Math.abs(leaderNetBefore), direction };
+            decision += `; ${stale.length} unfilled entr${stale.length === 1 ? 'y' : 'ies'} cancelled first, then sized again`;
+            if (!size.ok) size = { ok: true, lots: 0, quantity: 0, notional: null, note: null };
+          }
+        }
+        if (!size.ok) {
+          out.copies.push(skip(`${size.reason} (${decision})`));
+          continue;
+        }
+        const notional = size.notional ?? (refPrice ? size.quantity * refPrice : null);
+        const threshold = this.d.approval?.thresholdInr ?? null;
+        const lotsAbove = this.d.approval?.lotsAbove ?? null;
+        // Fail closed: an entry whose value cannot be known waits for approval too. Exits never wait.
+        const overValue = threshold !== null && (notional === null || notional > threshold);
+        const overLots = lotsAbove !== null && size.lots > lotsAbove;
+        const wait = kind === 'entry' && (overValue || overLots);
+        // A deferred exit is one row, sliced when it is sized again after the cancels.
+        const slices = deferred ? [size.quantity] : sliceQty(size.quantity, lotSize, inst ? freezeQty(inst) : null);
+        this.decided(u, f.id, kind, `${decision} → sends ${size.quantity}${slices.length > 1 ? ` in ${slices.length} slices` : ''}${wait ? ' after approval' : ''}`, { leaderNetBefore, qty: size.quantity });
+        if (deferred) out.deferred.push(deferred);
+        slices.forEach((q, i) => {
+          const sliceLeg = legOf(part, i);
+          out.copies.push({
+            ...base,
+            ...(wait ? { state: 'awaiting_approval' as const, approvalId: approvalId() } : {}),
+            leg: sliceLeg,
+            tag: copyTag(u.orderId, f.id, sliceLeg),
+            plannedQty: q,
+            lots: q / lotSize,
+            notional: notional === null || size.quantity === 0 ? null : (notional * q) / size.quantity,
+            ratio: effectiveRatio(policy),
+            reason:
+              [decision, slices.length > 1 ? `slice ${i + 1} of ${slices.length} (freeze limit)` : null, size.note, wait && overLots ? `⚠ ${size.lots} lots, above the ${lotsAbove}-lot approval limit` : null]
+                .filter(Boolean)
+                .join('; ') || null,
+          });
+        });
+      }
+    }
+    return out;
+  }
+
+  /** The reason nothing can go to this follower now, or null. */
+  private gate(f: FollowerRuntime, kind: 'entry' | 'exit', unmapped: string | null): string | null {
+    if (this.d.settings.isHalted()) return 'halted: nothing is copied, exits included, until /resume all';
+    if (unmapped) return unmapped;
+    if (!f.sessionOk) return `${f.id}'s broker session has expired (${f.sessionDetail ?? 'token dead'}); /login ${f.id} to fix`;
+    if (!f.bookRead) return `${f.id}'s order book has not been read since start-up, so an order sent just before a crash cannot be ruled out; retrying every 5 s`;
+    if (kind === 'entry' && this.d.settings.isPaused(f.id)) return 'paused: entries are not copied while paused';
+    return null;
+  }
+
+  /** The leader order of a copy no longer works at the exchange (filled, cancelled, rejected). */
+  private leaderDone(orderId: string): boolean {
+    const s = this.d.leaderStatus(orderId);
+    return s !== null && isTerminal(s);
+  }
+
+  /** One info line per decision: why a follower ends where it does can be told afterwards. */
+  private decided(u: BrokerOrder, followerId: string, kind: 'entry' | 'exit', decision: string, nums: Record<string, number>): void {
+    this.d.log.info({ leaderOrder: u.orderId, follower: followerId, kind, symbol: u.instrument.symbol, ...nums }, decision);
+  }
+}
+
+/** Units of market exits (same side) already planned or working for a follower: they fill at once. */
+export function inFlightMarketExits(copies: CopyRow[], side: Side): number {
+  return copies.filter((c) => c.kind === 'exit' && c.side === side && c.orderType === 'MARKET').reduce((n, c) => n + Math.max(0, c.plannedQty - c.filledQty), 0);
+}

@@ -1,0 +1,100 @@
+/**
+ * A follower's own order updates (its stream, a book read, a look-up): the follower order row, the
+ * fills it books (each counted once into the position book), and the copy it belongs to.
+ */
+import type { BrokerOrder } from '../domain/order.js';
+import { signedQty } from '../domain/order.js';
+import type { Clock } from '../infra/clock.js';
+import type { PriceBoard } from '../infra/price-board.js';
+import type { CopyRow, Store } from '../store/index.js';
+import { copyStateOf, movesForward } from './copy-state.js';
+import type { EngineEvents } from './events.js';
+import type { FollowerRuntime } from './follower.js';
+import type { PositionBook } from './positions.js';
+
+/**
+ * The fill an order update books: `qty` more, keyed by the order's cumulative fill, at the price of
+ * this increment (derived from the average before and after; the average itself when unknown).
+ */
+export function fillRow(accountId: string, u: BrokerOrder, qty: number, at: number, prevFilled: number, prevAvg: number) {
+  const increment = prevFilled > 0 && prevAvg > 0 ? (u.avgPrice * u.filledQty - prevAvg * prevFilled) / qty : u.avgPrice;
+  return {
+    accountId,
+    orderId: u.orderId,
+    cumulativeQty: u.filledQty,
+    qty,
+    price: increment > 0 ? increment : u.avgPrice,
+    side: u.side,
+    segment: u.instrument.segment,
+    securityId: u.instrument.securityId,
+    symbol: u.instrument.symbol,
+    product: u.product,
+    at,
+  };
+}
+
+export interface FollowerUpdateDeps {
+  store: Store;
+  clock: Clock;
+  positions: PositionBook;
+  prices: PriceBoard;
+  events: EngineEvents;
+  consequence: (c: CopyRow) => string;
+}
+
+/** Apply one follower order update. Synchronous; a repeat of what is recorded changes nothing. */
+export function applyFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder): void {
+  const { store, clock } = d;
+  const copy = (u.tag ? store.copies.byTag(u.tag) : undefined) ?? store.copies.byFollowerOrder(f.id, u.orderId);
+  const prev = store.copies.followerOrder(f.id, u.orderId);
+  // A repeat of what is recorded already (a duplicated push, a book read) changes nothing.
+  if (prev && prev.status === u.status && prev.filledQty >= u.filledQty && prev.quantity === u.quantity && prev.copyId === (copy?.id ?? null)) return;
+  const prevFilled = prev?.filledQty ?? 0;
+  const fillQty = u.filledQty > prevFilled ? u.filledQty - prevFilled : 0;
+  const now = clock.now();
+  const target = copyStateOf(u.status);
+  let after: CopyRow | undefined;
+  let counted = false;
+  store.tx(() => {
+    store.copies.upsertFollowerOrder({
+      followerId: f.id,
+      orderId: u.orderId,
+      copyId: copy?.id ?? null,
+      tag: u.tag,
+      status: u.status,
+      quantity: u.quantity,
+      filledQty: Math.max(prevFilled, u.filledQty),
+      avgPrice: u.avgPrice,
+      reason: u.reason,
+      updatedAt: now,
+    });
+    if (fillQty > 0) counted = store.fills.record(fillRow(f.id, u, fillQty, now, prevFilled, prev?.avgPrice ?? 0));
+    if (copy) {
+      const patch: Partial<CopyRow> = { updatedAt: now };
+      if (!copy.followerOrderId) patch.followerOrderId = u.orderId;
+      if (u.filledQty > copy.filledQty) {
+        patch.filledQty = u.filledQty;
+        patch.avgPrice = u.avgPrice;
+      }
+      if (movesForward(copy.state, target)) {
+        patch.state = target;
+        if (target === 'filled') patch.filledAt = now;
+        if (target === 'rejected') patch.reason = u.reason ?? 'rejected by the exchange';
+      }
+      store.copies.update(copy.id, patch);
+      after = { ...copy, ...patch };
+    }
+  });
+  // Counted once: only a fill row that is new moves the position (a replay finds its row there).
+  if (counted) d.positions.add(f.id, u.instrument, u.product, signedQty(u.side, fillQty));
+  if (fillQty > 0 && f.broker.kind !== 'paper') d.prices.publish(u.instrument, u.avgPrice);
+  if (!copy || !after || after.state === copy.state) return;
+  if (after.state === 'filled') {
+    const leader = store.leader.get(copy.leaderOrderId);
+    d.events.emit({ type: 'copy_filled', copy: after, leaderPrice: leader && leader.avgPrice > 0 ? leader.avgPrice : null });
+  } else if (after.state === 'rejected') {
+    d.events.emit({ type: 'copy_failed', copy: after, consequence: d.consequence(after) });
+  } else if (after.state === 'cancelled' && copy.state === 'open') {
+    d.events.emit({ type: 'copy_cancelled', copy: after });
+  }
+}
