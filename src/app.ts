@@ -122,7 +122,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     approval: { thresholdInr: cfg.approval.thresholdInr, lotsAbove: cfg.approval.lotsAbove, timeoutMs: cfg.approval.timeoutSeconds * 1000 },
     reconcileEveryMs: cfg.reconcileEveryMs,
     ...o.engine,
-    executor: { lookupDelaysMs: cfg.unknownOutcomeLookupsMs, ...o.engine?.executor },
+    executor: { lookupDelaysMs: cfg.unknownOutcomeLookupsMs, giveUpMs: cfg.unknownOutcomeGiveUpS * 1000, ...o.engine?.executor },
   });
   const control = new Control(cfg, engine, settings, positions, store, clock, prices);
   const { sessions, jobs } = createMorning({ cfg, store, vault, leader, followers, engine, positions, instruments, events: notifier, clock, logger: log, brokerTimeoutMs: brokerDeps.timeoutMs });
@@ -193,6 +193,8 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
         await bot.stop().catch(() => {});
         await polling;
       }
+      // Look-ups of unknown outcomes still running stop here; those copies are resolved at the next start.
+      await engine.executor.unknown.stop();
       await engine.stop();
       await notifier.stop();
       store.close();

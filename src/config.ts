@@ -69,6 +69,8 @@ export interface Config {
   brokerTimeoutMs: number;
   /** Waits before each look-up by tag of an order whose placement outcome is unknown, ms. */
   unknownOutcomeLookupsMs: number[];
+  /** How long failed look-ups are retried before the copy is `unknown` and the owner decides, s. */
+  unknownOutcomeGiveUpS: number;
   /** Period of the leader (and follower) order-book reconciliation, ms; 0 = only at start-up and on every (re)connect. */
   reconcileEveryMs: number;
   /** A leader stream with no frame for this long in market hours is replaced (then the book is read), s; 0 = off. */
@@ -261,6 +263,7 @@ export function parseConfig(env: Env): Config {
       'a comma list of 1 to 10 waits in milliseconds, like 300,1000,2500',
       [300, 1000, 2500],
     ),
+    unknownOutcomeGiveUpS: read(env, 'UNKNOWN_OUTCOME_GIVE_UP_S', z.coerce.number().int().min(1).max(3600), 'a whole number of seconds from 1 to 3600', 300),
     reconcileEveryMs: read(env, 'RECONCILE_EVERY_MS', z.coerce.number().int().min(0), 'a whole number of milliseconds ≥ 0 (0 = only at start-up and on reconnect)', 30_000),
     streamSilentAfterS: read(env, 'STREAM_SILENT_AFTER_S', z.coerce.number().int().min(0).max(3600), 'a whole number of seconds from 0 to 3600 (0 = off)', 60),
     simIntervalMs: read(env, 'SIM_INTERVAL_MS', z.coerce.number().int().min(0), 'a whole number of milliseconds ≥ 0 (0 = the simulated leader stays idle)', 3000),
