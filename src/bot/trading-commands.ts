@@ -137,7 +137,9 @@ export const TRADING_COMMANDS: CommandSpec[] = [
       const copies = d.control.copiesToday(id);
       if (copies.length === 0) return replyHtml(ctx, 'No copies today.');
       const rows = copies.map((c) => [istTime(c.createdAt).slice(0, 5), c.followerId, c.side, formatQty(c.plannedQty, c.lotSize), c.symbol.slice(0, 18), c.state]);
-      await replyHtml(ctx, `<b>Today's copies</b> (${copies.length})\n<pre>${escapeHtml(table(['TIME', 'ID', 'SIDE', 'QTY', 'SYMBOL', 'STATE'], rows))}</pre>`);
+      // Why each copy is what it is: entry or exit, the numbers used, or the skip reason.
+      const why = copies.filter((c) => c.reason).map((c) => `${istTime(c.createdAt).slice(0, 5)} ${escapeHtml(c.followerId)} ${c.kind} ${c.side} ${escapeHtml(c.symbol.slice(0, 18))}: ${escapeHtml(c.reason!.slice(0, 200))}`);
+      await replyHtml(ctx, [`<b>Today's copies</b> (${copies.length})\n<pre>${escapeHtml(table(['TIME', 'ID', 'SIDE', 'QTY', 'SYMBOL', 'STATE'], rows))}</pre>`, ...(why.length ? [`<b>Why</b>\n${why.join('\n')}`] : [])].join('\n'));
     },
   },
   {

@@ -112,6 +112,8 @@ export class ReplicationEngine {
     });
     this.modifier = new CopyModifier({ store: d.store, followers: this.followers, executor: this.executor, instruments: d.instruments, positions: d.positions, clock: d.clock, leaderBroker });
     const followerUpdate = (f: FollowerRuntime, u: BrokerOrder) => this.onFollowerUpdate(f, u);
+    // Orders read back while an unknown outcome is settled book their fills like a stream update.
+    this.executor.onOrderSeen = followerUpdate;
     this.exits = new ExitLifecycle({ store: d.store, executor: this.executor, positions: d.positions, instruments: d.instruments, clock: d.clock, log: this.log, events: d.events, leaderBroker, followerUpdate });
     this.reconciler = new Reconciler({
       store: d.store,
@@ -288,6 +290,8 @@ export class ReplicationEngine {
   private cancelCopies(leaderOrderId: string, why: string): void {
     for (const c of this.d.store.copies.forLeaderOrder(leaderOrderId)) {
       if (LIVE_COPY_STATES.includes(c.state)) void this.executor.cancel(c.id, c.followerId, why);
+      // A copy in doubt has no order id to cancel: the owner is told (it is adopted if it turns up).
+      else if (c.state === 'unknown') this.executor.unknown.cannotCancel(c, why);
     }
   }
 

@@ -96,5 +96,8 @@ export function applyFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u
     d.events.emit({ type: 'copy_failed', copy: after, consequence: d.consequence(after) });
   } else if (after.state === 'cancelled' && copy.state === 'open') {
     d.events.emit({ type: 'copy_cancelled', copy: after });
+  } else if (after.state === 'open' && (copy.state === 'unknown' || copy.state === 'failed')) {
+    // A copy in doubt turned up at the broker: say so, as a placement.
+    d.events.emit({ type: 'copy_placed', copy: after });
   }
 }

@@ -81,9 +81,12 @@ export class Reconciler {
     for (const f of this.d.followers.values()) await this.reconcileFollower(f);
   }
 
-  /** Read the follower's book for copies still open here: their fills or cancels may have been missed. */
+  /**
+   * Read the follower's book for copies still open here (their fills or cancels may have been
+   * missed) and for copies in doubt (`unknown`: found by their tag, they are adopted).
+   */
   async reconcileFollower(f: FollowerRuntime): Promise<void> {
-    const stale = this.d.store.copies.inStates(['open']).filter((c) => c.followerId === f.id);
+    const stale = this.d.store.copies.inStates(['open', 'unknown']).filter((c) => c.followerId === f.id);
     if (stale.length === 0 || !f.sessionOk) return;
     try {
       const book = await f.broker.orders();

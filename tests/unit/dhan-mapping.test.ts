@@ -57,7 +57,7 @@ describe('Dhan REST mapping', () => {
 
   it('maps positions, skipping products outside the model', () => {
     const row = { tradingSymbol: 'TCS', securityId: '11536', positionType: 'SHORT', exchangeSegment: 'NSE_EQ', productType: 'INTRADAY', buyAvg: 0, sellAvg: 3345.8, costPrice: 3345.8, netQty: -40, realizedProfit: 0, unrealizedProfit: 6122.0 };
-    expect(positionFromRow(row)).toEqual({ instrument: { segment: 'NSE_EQ', securityId: '11536', symbol: 'TCS' }, product: 'INTRADAY', netQty: -40, avgPrice: 3345.8, realisedPnl: 0, unrealisedPnl: 6122 });
+    expect(positionFromRow(row)).toEqual({ instrument: { segment: 'NSE_EQ', securityId: '11536', symbol: 'TCS' }, product: 'INTRADAY', netQty: -40, overnightQty: -40, avgPrice: 3345.8, realisedPnl: 0, unrealisedPnl: 6122 });
     expect(positionFromRow({ ...row, productType: 'WEIRD' })).toBeNull();
   });
 
