@@ -344,7 +344,10 @@ export class ReplicationEngine {
       const f = this.followers.get(c.followerId);
       if (!f || !f.bookRead || (only && f !== only)) continue;
       if (c.state === 'placing') work.push(this.executor.recover(c));
-      else if (clock.now() - c.createdAt <= staleAfter) work.push(this.executor.place(c, null));
+      else if (c.plannedQty <= 0) {
+        // An exit that was waiting for its stale entries' cancels to be sized: never sent as 0.
+        store.copies.update(c.id, { state: 'skipped', reason: 'an exit not yet sized when tandem stopped; the drift watch shows what is left', updatedAt: clock.now() });
+      } else if (clock.now() - c.createdAt <= staleAfter) work.push(this.executor.place(c, null));
       else {
         store.copies.update(c.id, { state: 'failed', reason: 'not placed before a restart and now stale; not sent', updatedAt: clock.now() });
         const row = store.copies.get(c.id);
