@@ -24,7 +24,7 @@ import { LIVE_COPY_STATES } from './copy-state.js';
 import type { EngineEvents } from './events.js';
 import { ExitLifecycle } from './exit-lifecycle.js';
 import type { FollowerRuntime } from './follower.js';
-import { applyFollowerUpdate, fillRow } from './follower-updates.js';
+import { applyFollowerUpdate, fillRow, type FollowerUpdateDeps } from './follower-updates.js';
 import type { InstrumentResolver } from './instruments.js';
 import { CopyModifier } from './modify-copies.js';
 import { PositionLoader } from './position-loader.js';
@@ -79,9 +79,11 @@ export class ReplicationEngine {
   private readonly exits: ExitLifecycle;
   private readonly reconciler: Reconciler;
   private readonly log: Logger;
+  private readonly updateDeps: FollowerUpdateDeps;
 
   constructor(private readonly d: EngineDeps) {
     this.log = d.logger.child({ module: 'engine' });
+    this.updateDeps = { store: d.store, clock: d.clock, positions: d.positions, prices: d.prices, events: d.events, consequence: (c) => this.consequence(c) };
     this.followers = new Map(d.followers.map((f) => [f.id, f]));
     this.executor = new CopyExecutor(
       d.store,
@@ -297,7 +299,7 @@ export class ReplicationEngine {
 
   /** A follower's own order stream: track its orders, fills and the copies they belong to. */
   onFollowerUpdate(f: FollowerRuntime, u: BrokerOrder): void {
-    applyFollowerUpdate({ ...this.d, consequence: (c) => this.consequence(c) }, f, u);
+    applyFollowerUpdate(this.updateDeps, f, u);
   }
 
   private onLeaderState(s: StreamState, detail?: string): void {

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
-import { dhanEndpointsEnv, tempDbPath } from '../e2e/harness.js';
+import { dhanProcessEnv, tempDbPath } from '../e2e/harness.js';
 import { until } from './world.js';
 import { killAllTandemProcesses, startTandemProcess } from '../support/tandem-process.js';
 
@@ -36,20 +36,7 @@ describe('chaos: a crash mid-copy', () => {
     dhan = await startFakeDhan();
     const fake = dhan;
     const dbPath = tempDbPath();
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      TRADING_MODE: 'live',
-      LOG_LEVEL: 'info',
-      DATABASE_PATH: dbPath,
-      LEADER_BROKER: 'dhan',
-      LEADER_CLIENT_ID: LEADER,
-      LEADER_ACCESS_TOKEN: fake.addAccount(LEADER),
-      FOLLOWERS: 'f1',
-      FOLLOWER_F1_BROKER: 'dhan',
-      FOLLOWER_F1_CLIENT_ID: FOLLOWER,
-      FOLLOWER_F1_ACCESS_TOKEN: fake.addAccount(FOLLOWER),
-      ...dhanEndpointsEnv(fake),
-    };
+    const env = dhanProcessEnv(fake, { leader: LEADER, follower: FOLLOWER }, dbPath);
     const first = startTandemProcess({ ...env, TANDEM_TEST_THROW_AFTER_PLACE: '1' });
     await until(() => /tandem is running/.test(first.output()), `first process ready\n${first.output()}`, 20_000);
     fake.placeAsUser(LEADER, order(120));

@@ -13,7 +13,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
-import { dhanEndpointsEnv, tempDbPath } from '../e2e/harness.js';
+import { dhanProcessEnv, tempDbPath } from '../e2e/harness.js';
 import { until } from './world.js';
 import { killAllTandemProcesses, killHard, startTandemProcess } from '../support/tandem-process.js';
 
@@ -27,20 +27,7 @@ afterEach(async () => {
   dhan = null;
 });
 
-const accountEnv = (fake: FakeDhan, dbPath: string): NodeJS.ProcessEnv => ({
-  PATH: process.env.PATH,
-  TRADING_MODE: 'live',
-  LOG_LEVEL: 'info',
-  DATABASE_PATH: dbPath,
-  LEADER_BROKER: 'dhan',
-  LEADER_CLIENT_ID: LEADER,
-  LEADER_ACCESS_TOKEN: fake.addAccount(LEADER),
-  FOLLOWERS: 'f1',
-  FOLLOWER_F1_BROKER: 'dhan',
-  FOLLOWER_F1_CLIENT_ID: FOLLOWER,
-  FOLLOWER_F1_ACCESS_TOKEN: fake.addAccount(FOLLOWER),
-  ...dhanEndpointsEnv(fake),
-});
+const accountEnv = (fake: FakeDhan, dbPath: string): NodeJS.ProcessEnv => dhanProcessEnv(fake, { leader: LEADER, follower: FOLLOWER }, dbPath);
 
 const NIFTY_CE_BUY = { securityId: '61345', exchangeSegment: 'NSE_FNO', transactionType: 'BUY', quantity: 75, orderType: 'LIMIT', productType: 'MARGIN', price: 120 } as const;
 

@@ -8,8 +8,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
-import { dhanEndpointsEnv, tempDbPath } from '../e2e/harness.js';
-import { until } from './world.js';
+import { dhanProcessEnv, tempDbPath } from '../e2e/harness.js';
+import { fillWhenWorking, until } from './world.js';
 import { killAllTandemProcesses, killHard, startTandemProcess } from '../support/tandem-process.js';
 
 const LEADER = '1600000001';
@@ -26,38 +26,19 @@ afterEach(async () => {
 const net = (fake: FakeDhan, clientId: string): number =>
   fake.orders(clientId).reduce((n, o) => n + (o.transactionType === 'BUY' ? o.filledQty : -o.filledQty), 0);
 
-async function fillAt(fake: FakeDhan, clientId: string, orderId: string, price: number): Promise<void> {
-  await until(() => fake.orders(clientId).find((o) => o.orderId === orderId)?.status !== 'TRANSIT', `order ${orderId} at the exchange`);
-  fake.fill(orderId, { price });
-}
-
 describe('chaos: restart while an exit fills', () => {
   it('6. SL fills at both while tandem is down → after the restart both are flat, nothing extra is sent, the next BUY is an entry', async () => {
     dhan = await startFakeDhan();
     const fake = dhan;
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      TRADING_MODE: 'live',
-      LOG_LEVEL: 'info',
-      DATABASE_PATH: tempDbPath(),
-      RECONCILE_EVERY_MS: '0',
-      LEADER_BROKER: 'dhan',
-      LEADER_CLIENT_ID: LEADER,
-      LEADER_ACCESS_TOKEN: fake.addAccount(LEADER),
-      FOLLOWERS: 'f1',
-      FOLLOWER_F1_BROKER: 'dhan',
-      FOLLOWER_F1_CLIENT_ID: FOLLOWER,
-      FOLLOWER_F1_ACCESS_TOKEN: fake.addAccount(FOLLOWER),
-      ...dhanEndpointsEnv(fake),
-    };
+    const env = dhanProcessEnv(fake, { leader: LEADER, follower: FOLLOWER }, tempDbPath(), { RECONCILE_EVERY_MS: '0' });
     const first = startTandemProcess(env);
     await until(() => /tandem is running/.test(first.output()), `first process ready\n${first.output()}`, 20_000);
 
     // Entry: leader and follower both long 75.
     const entry = fake.placeAsUser(LEADER, { securityId: NIFTY_CE, exchangeSegment: 'NSE_FNO', transactionType: 'BUY', quantity: 75, orderType: 'LIMIT', productType: 'INTRADAY', price: 120 });
     await until(() => fake.orders(FOLLOWER).length === 1, 'the entry copy', 20_000);
-    await fillAt(fake, LEADER, entry.orderId, 120);
-    await fillAt(fake, FOLLOWER, fake.orders(FOLLOWER)[0]!.orderId, 120);
+    await fillWhenWorking(fake, LEADER, entry.orderId, 120);
+    await fillWhenWorking(fake, FOLLOWER, fake.orders(FOLLOWER)[0]!.orderId, 120);
     // A working stop-loss at the leader, copied as a working stop-loss at the follower.
     const sl = fake.placeAsUser(LEADER, { securityId: NIFTY_CE, exchangeSegment: 'NSE_FNO', transactionType: 'SELL', quantity: 75, orderType: 'STOP_LOSS_MARKET', productType: 'INTRADAY', triggerPrice: 100 });
     await until(() => fake.orders(FOLLOWER).length === 2 && fake.orders(FOLLOWER)[1]!.status === 'PENDING', `the SL copy working\n${first.output()}`, 20_000);
@@ -65,8 +46,8 @@ describe('chaos: restart while an exit fills', () => {
     await killHard(first);
 
     // 11:00: the market falls through the stop while tandem is down.
-    await fillAt(fake, LEADER, sl.orderId, 99.5);
-    await fillAt(fake, FOLLOWER, fake.orders(FOLLOWER)[1]!.orderId, 99.4);
+    await fillWhenWorking(fake, LEADER, sl.orderId, 99.5);
+    await fillWhenWorking(fake, FOLLOWER, fake.orders(FOLLOWER)[1]!.orderId, 99.4);
     expect(net(fake, LEADER)).toBe(0);
     expect(net(fake, FOLLOWER)).toBe(0);
 

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
 import { dhanEndpointsEnv, tempDbPath } from '../e2e/harness.js';
-import { until } from './world.js';
+import { fillWhenWorking, until } from './world.js';
 import { killAllTandemProcesses, killHard, startTandemProcess, type TandemProcess } from '../support/tandem-process.js';
 import { prng } from '../support/prng.js';
 
@@ -83,11 +83,6 @@ describe('chaos: soak', () => {
     };
     const followerOrder = (tag: string) => dhan.orders(FOLLOWER).find((o) => o.correlationId === tag);
 
-    /** Fill an order at the fake once it has left TRANSIT. */
-    const fillWhenWorking = async (clientId: string, orderId: string, price: number) => {
-      await until(() => /PENDING|PART_TRADED/.test(dhan.orders(clientId).find((x) => x.orderId === orderId)?.status ?? ''), `order ${orderId} working`, 10_000);
-      dhan.fill(orderId, { price });
-    };
     /** Wait for the copies of a leader order to be sent, fill them at the follower, wait for the fills to be recorded. */
     const settle = async (orderId: string, mustExist: boolean) => {
       if (mustExist) await until(() => (copyState(orderId) ?? '') !== '', `copy intent for ${orderId} (traded while down)`, 30_000);
@@ -123,23 +118,23 @@ describe('chaos: soak', () => {
         await kill();
         kills += 1;
         const copied = [w.orderId];
-        await fillWhenWorking(LEADER, w.orderId, working.price);
+        await fillWhenWorking(dhan, LEADER, w.orderId, working.price);
         net.set(working.securityId, (net.get(working.securityId) ?? 0) + working.lot);
-        for (const t of copyTags(w.orderId)) if (followerOrder(t)) await fillWhenWorking(FOLLOWER, followerOrder(t)!.orderId, working.price);
+        for (const t of copyTags(w.orderId)) if (followerOrder(t)) await fillWhenWorking(dhan, FOLLOWER, followerOrder(t)!.orderId, working.price);
         events += 2;
         // The leader exits one held instrument, opens another, and places and cancels a third order.
         const heldInst = INSTRUMENTS.find((i) => (net.get(i.securityId) ?? 0) !== 0);
         if (heldInst) {
           const h = net.get(heldInst.securityId)!;
           const x = dhan.placeAsUser(LEADER, { securityId: heldInst.securityId, exchangeSegment: heldInst.segment, transactionType: h > 0 ? 'SELL' : 'BUY', quantity: Math.abs(h), orderType: 'LIMIT', productType: heldInst.product, price: heldInst.price });
-          await fillWhenWorking(LEADER, x.orderId, heldInst.price);
+          await fillWhenWorking(dhan, LEADER, x.orderId, heldInst.price);
           net.set(heldInst.securityId, 0);
           copied.push(x.orderId);
           events += 2;
         }
         const entryInst = INSTRUMENTS[Math.floor(rnd() * INSTRUMENTS.length)]!;
         const e = dhan.placeAsUser(LEADER, { securityId: entryInst.securityId, exchangeSegment: entryInst.segment, transactionType: 'SELL', quantity: entryInst.lot, orderType: 'LIMIT', productType: entryInst.product, price: entryInst.price });
-        await fillWhenWorking(LEADER, e.orderId, entryInst.price);
+        await fillWhenWorking(dhan, LEADER, e.orderId, entryInst.price);
         net.set(entryInst.securityId, (net.get(entryInst.securityId) ?? 0) - entryInst.lot);
         copied.push(e.orderId);
         const c = dhan.placeAsUser(LEADER, { securityId: entryInst.securityId, exchangeSegment: entryInst.segment, transactionType: 'BUY', quantity: entryInst.lot, orderType: 'LIMIT', productType: entryInst.product, price: entryInst.price - 5 });

@@ -95,3 +95,9 @@ export async function until(pred: () => boolean | Promise<boolean>, what: string
     await new Promise<void>((r) => setTimeout(r, 10));
   }
 }
+
+/** Fill an order at the fake Dhan once it has left TRANSIT (the fake, like Dhan, fills only working orders). */
+export async function fillWhenWorking(dhan: FakeDhan, clientId: string, orderId: string, price: number, qty?: number): Promise<void> {
+  await until(() => /PENDING|PART_TRADED/.test(dhan.orders(clientId).find((o) => o.orderId === orderId)?.status ?? ''), `order ${orderId} working`, 10_000);
+  dhan.fill(orderId, qty === undefined ? { price } : { price, qty });
+}

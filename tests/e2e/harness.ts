@@ -56,3 +56,23 @@ export function dhanAccountEnv(prefix: string, clientId: string, accessToken: st
     [`${prefix}ACCESS_TOKEN`]: accessToken,
   };
 }
+
+/** The environment of the real process (live mode) with a Dhan leader and one Dhan follower `f1`, all at the fake. */
+export function dhanProcessEnv(
+  fake: { addAccount(clientId: string): string; apiUrl: string; wsUrl: string; instrumentsUrl: string },
+  ids: { leader: string; follower: string },
+  dbPath: string,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    TRADING_MODE: 'live',
+    LOG_LEVEL: 'info',
+    DATABASE_PATH: dbPath,
+    ...dhanAccountEnv('LEADER_', ids.leader, fake.addAccount(ids.leader)),
+    FOLLOWERS: 'f1',
+    ...dhanAccountEnv('FOLLOWER_F1_', ids.follower, fake.addAccount(ids.follower)),
+    ...dhanEndpointsEnv(fake),
+    ...extra,
+  };
+}

@@ -9,7 +9,7 @@ import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
 import type { FakeDhanOrder } from '../fakes/dhan/wire.js';
 import type { App } from '../../src/app.js';
 import type { BrokerOrder } from '../../src/domain/order.js';
-import { until } from '../chaos/world.js';
+import { fillWhenWorking, until } from '../chaos/world.js';
 import { dhanAccountEnv, dhanEndpointsEnv, startTestApp } from './harness.js';
 
 const LEADER = '1400000001';
@@ -52,12 +52,6 @@ function netAtFake(fake: FakeDhan, clientId: string, securityId: string, opening
   return fake.orders(clientId).filter((o) => o.securityId === securityId).reduce((n, o) => n + (o.transactionType === 'BUY' ? o.filledQty : -o.filledQty), opening);
 }
 
-/** Fill a fake order once it has left TRANSIT (the fake, like Dhan, fills only working orders). */
-async function fillAt(fake: FakeDhan, clientId: string, orderId: string, price: number, qty?: number): Promise<void> {
-  await until(() => fake.orders(clientId).find((o) => o.orderId === orderId)?.status !== 'TRANSIT', `order ${orderId} at the exchange`);
-  fake.fill(orderId, qty === undefined ? { price } : { price, qty });
-}
-
 const followerOrders = (fake: FakeDhan, securityId: string): FakeDhanOrder[] => fake.orders(FOLLOWER).filter((o) => o.securityId === securityId);
 
 describe('flat when the leader is flat', () => {
@@ -68,13 +62,13 @@ describe('flat when the leader is flat', () => {
     });
     app.control.pause({ kind: 'follower', id: 'f1' }, null);
     const sell = fake.placeAsUser(LEADER, { securityId: INFY, exchangeSegment: 'NSE_EQ', transactionType: 'SELL', quantity: 100, orderType: 'MARKET', productType: 'CNC' });
-    await fillAt(fake, LEADER, sell.orderId, 1550);
+    await fillWhenWorking(fake, LEADER, sell.orderId, 1550);
     await until(() => fake.placeRequests(FOLLOWER).length === 1, 'the follower exit');
     await app.engine.idle();
     const [req] = fake.placeRequests(FOLLOWER);
     // An exit of everything the leader held: f1 sells all it holds (60), not 100 × 0.5, paused or not.
     expect(req!.body).toMatchObject({ transactionType: 'SELL', productType: 'CNC', securityId: INFY, quantity: 60 });
-    await fillAt(fake, FOLLOWER, followerOrders(fake, INFY)[0]!.orderId, 1549);
+    await fillWhenWorking(fake, FOLLOWER, followerOrders(fake, INFY)[0]!.orderId, 1549);
     await until(() => app.store.copies.inStates(['filled']).length === 1, 'the exit filled');
     expect(netAtFake(fake, FOLLOWER, INFY, 60)).toBe(0);
     expect(fake.placeRequests(FOLLOWER)).toHaveLength(1);
@@ -89,7 +83,7 @@ describe('flat when the leader is flat', () => {
     fake.fill(entry.orderId, { price: 2900, qty: 4 });
     await until(() => app.store.copies.inStates(['open']).some((c) => c.filledQty === 4), 'the partial fill seen');
     const exit = fake.placeAsUser(LEADER, { securityId: RELIANCE, exchangeSegment: 'NSE_EQ', transactionType: 'SELL', quantity: 10, orderType: 'MARKET', productType: 'INTRADAY' });
-    await fillAt(fake, LEADER, exit.orderId, 2910);
+    await fillWhenWorking(fake, LEADER, exit.orderId, 2910);
     await until(() => fake.placeRequests(FOLLOWER).length === 2, 'the follower exit');
     await app.engine.idle();
     const orders = followerOrders(fake, RELIANCE);
@@ -97,7 +91,7 @@ describe('flat when the leader is flat', () => {
     const sells = orders.filter((o) => o.transactionType === 'SELL');
     expect(sells).toHaveLength(1);
     expect(sells[0]!.quantity).toBe(4);
-    await fillAt(fake, FOLLOWER, sells[0]!.orderId, 2909);
+    await fillWhenWorking(fake, FOLLOWER, sells[0]!.orderId, 2909);
     await until(() => netAtFake(fake, FOLLOWER, RELIANCE) === 0, 'f1 flat');
     expect(fake.placeRequests(FOLLOWER)).toHaveLength(2);
     expect(app.logLines.join('')).toMatch(/exit sized again after cancelling 1 unfilled entry: f1 holds 4/);
@@ -110,7 +104,7 @@ describe('flat when the leader is flat', () => {
     fake.fill(buy.orderId, { price: 2900 });
     await until(() => app.store.leader.get(buy.orderId)?.status === 'filled', 'the leader fill seen');
     const exit = fake.placeAsUser(LEADER, { securityId: RELIANCE, exchangeSegment: 'NSE_EQ', transactionType: 'SELL', quantity: 10, orderType: 'MARKET', productType: 'INTRADAY' });
-    await fillAt(fake, LEADER, exit.orderId, 2910);
+    await fillWhenWorking(fake, LEADER, exit.orderId, 2910);
     await until(() => followerOrders(fake, RELIANCE)[0]!.status === 'CANCELLED', 'the stale entry cancelled');
     await until(() => app.store.copies.forLeaderOrder(exit.orderId).some((c) => c.state === 'skipped'), 'the exit decided');
     await app.engine.idle();
@@ -122,7 +116,7 @@ describe('flat when the leader is flat', () => {
   it('first sight of an order cancelled after 3 of 10 filled → one MARKET copy of 3, no working order for the rest', async () => {
     const { fake, app } = await start('1', async (f) => {
       const o = f.placeAsUser(LEADER, { securityId: RELIANCE, exchangeSegment: 'NSE_EQ', transactionType: 'BUY', quantity: 10, orderType: 'LIMIT', productType: 'INTRADAY', price: 2900 });
-      await fillAt(f, LEADER, o.orderId, 2900, 3);
+      await fillWhenWorking(f, LEADER, o.orderId, 2900, 3);
       f.cancelAsUser(o.orderId);
     });
     await until(() => fake.placeRequests(FOLLOWER).length === 1, 'the copy of what filled');
