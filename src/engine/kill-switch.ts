@@ -80,6 +80,8 @@ export class KillSwitch {
     for (const a of this.approvals.pending()) this.approvals.voidFor(a.leaderOrderId, 'the engine was halted');
     const live = this.store.copies.inStates(LIVE_COPY_STATES.filter((s) => s !== 'awaiting_approval'));
     for (const c of live) void this.executor.cancel(c.id, c.followerId, 'halted');
+    // A copy in doubt has no order id to cancel: the owner is told, as for a leader cancel.
+    for (const c of this.store.copies.inStates(['unknown'])) this.executor.unknown.cannotCancel(c, 'halted');
     this.log.warn({ by, cancelled: live.length }, 'HALT: copying stopped, open copies cancelled');
     return live.length;
   }
