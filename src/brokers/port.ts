@@ -3,7 +3,7 @@
  * paper/, sim/) implement it; errors are thrown as one of the three kinds below, by where the
  * failure happened, so the engine can decide what is safe to do next.
  */
-import type { BrokerOrder, Funds, Holding, OrderChange, OrderRequest, PlaceResult, Position } from '../domain/order.js';
+import type { BrokerOrder, Funds, Holding, InstrumentRef, OrderChange, OrderRequest, PlaceResult, Position } from '../domain/order.js';
 
 export type BrokerKind = 'dhan' | 'kite' | 'paper' | 'sim';
 
@@ -88,6 +88,13 @@ export interface Broker {
   holdings(): Promise<Holding[]>;
   funds(): Promise<Funds>;
   checkSession(): Promise<SessionState>;
+  /**
+   * Last traded prices, keyed by `instrumentKey(ref)` (src/domain/order.ts), for instruments in this
+   * account's own master. Instruments the broker does not price are left out of the map. Throws
+   * BrokerRejected when the account's plan refuses market data (Dhan 806 / DH-902, Kite
+   * PermissionException), BrokerUnavailable on network trouble, SessionExpired on a dead token.
+   */
+  ltp(refs: InstrumentRef[]): Promise<Map<string, number>>;
   /** Subscribe to the account's order stream; returns the unsubscribe function. */
   subscribe(listener: StreamListener): () => void;
   /** Open streams and warm connections. Idempotent. */

@@ -2,14 +2,15 @@
  * The Dhan (API v2) adapter behind the Broker port: REST for orders and reads, the order-update
  * WebSocket for pushes, a keep-warm GET on the REST connection while started.
  */
-import type { BrokerOrder, Funds, Holding, OrderChange, OrderRequest, PlaceResult, Position } from '../../domain/order.js';
+import type { BrokerOrder, Funds, Holding, InstrumentRef, OrderChange, OrderRequest, PlaceResult, Position } from '../../domain/order.js';
 import type { Logger } from '../../infra/logger.js';
 import { scrubber } from '../../infra/logger.js';
 import type { Broker, SessionState, StreamListener } from '../port.js';
-import { BrokerUnavailable, SessionExpired } from '../port.js';
+import { BrokerRejected, BrokerUnavailable, SessionExpired } from '../port.js';
 import { StreamHub } from '../stream-hub.js';
 import { statusFromDhan } from './dhan-codes.js';
 import { holdingFromRow, orderFromRow, positionFromRow, toModifyBody, toPlaceBody } from './dhan-orders.js';
+import { DHAN_QUOTE_MAX_INSTRUMENTS, ltpRequest, pricesFromLtp } from './dhan-quotes.js';
 import { DhanRest } from './dhan-rest.js';
 import { DhanOrderStream, type DhanStreamTuning } from './dhan-stream.js';
 import { jwtExpiry, parseIstDateTime, parseTokenValidity } from './dhan-time.js';
@@ -177,6 +178,20 @@ export class DhanBroker implements Broker {
   async funds(): Promise<Funds> {
     const f = await this.rest.fundLimit();
     return { available: num(f.availabelBalance, num(f.availableBalance)), used: num(f.utilizedAmount) };
+  }
+
+  /**
+   * `POST /marketfeed/ltp`, one request for all of `refs` (Dhan allows 1000 instruments and one
+   * request a second: a second call within the second is BrokerRateLimited). An account without
+   * the Data APIs plan is refused (806) as BrokerRejected.
+   */
+  async ltp(refs: InstrumentRef[]): Promise<Map<string, number>> {
+    const { body, count } = ltpRequest(refs);
+    if (count === 0) return new Map();
+    if (count > DHAN_QUOTE_MAX_INSTRUMENTS) {
+      throw new BrokerRejected('DHAN-QUOTE-LIMIT', `Dhan market quote: ${count} instruments asked, at most ${DHAN_QUOTE_MAX_INSTRUMENTS} per request`);
+    }
+    return pricesFromLtp(refs, await this.rest.marketLtp(body));
   }
 
   /**

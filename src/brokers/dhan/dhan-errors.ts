@@ -10,6 +10,8 @@
  *   and timeouts.
  * - BrokerRejected: every other 4xx (DH-905, DH-906 order errors, DH-902/903/911 …), with Dhan's
  *   `errorMessage` verbatim and its `errorCode` (or `HTTP-<status>` when the body has none).
+ * - Market quote (dhanQuoteError): 806 / DH-902 "Data APIs not subscribed" is BrokerRejected saying
+ *   the plan refuses market data, whatever the HTTP status (Dhan sends it with 401).
  */
 import { BrokerRateLimited, BrokerRejected, BrokerUnavailable, SessionExpired } from '../port.js';
 
@@ -75,6 +77,27 @@ export function dhanHttpError(accountId: string, status: number, body: unknown, 
   }
   if (status >= 400) return new BrokerRejected(code ?? `HTTP-${status}`, message ?? `HTTP ${status}`);
   return new BrokerUnavailable(`Dhan ${what}: unexpected HTTP ${status}`, status);
+}
+
+/** Data-API codes that mean "this account's plan has no market data": 806 (data envelope), DH-902. */
+const DATA_PLAN_CODES = new Set(['806', 'DH-902']);
+
+/**
+ * Map a market-quote answer that is not `{"status":"success","data":{…}}` onto the port. The plan
+ * refusal comes first: Dhan answers it as HTTP 401 `{"data":{"806":"Data APIs not Subscribed"},
+ * "status":"failed"}` (measured by third parties), and a 401 must not read as a dead token here.
+ * A 2xx carrying the failed envelope is mapped by its code; a 2xx with no readable code is unknown.
+ */
+export function dhanQuoteError(accountId: string, status: number, body: unknown): DhanError {
+  const { code, message } = readErrorBody(body);
+  if (code !== null && DATA_PLAN_CODES.has(code)) {
+    return new BrokerRejected(code, `Dhan refuses market data for this account: its plan has no Data APIs subscription (${code}${message ? ` ${message}` : ''})`);
+  }
+  if (status >= 200 && status < 300) {
+    if (code !== null) return dhanHttpError(accountId, 400, body, 'market quote');
+    return new BrokerUnavailable(`Dhan market quote: HTTP ${status} answer is not a quote`, status);
+  }
+  return dhanHttpError(accountId, status, body, 'market quote');
 }
 
 /** Map a thrown transport error (axios network error, timeout, abort) onto BrokerUnavailable. */

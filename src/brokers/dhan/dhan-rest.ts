@@ -7,7 +7,8 @@ import type { AxiosInstance, AxiosResponse } from 'axios';
 import { createHttpClient } from '../../infra/http.js';
 import { scrubber } from '../../infra/logger.js';
 import { BrokerUnavailable } from '../port.js';
-import { dhanHttpError, dhanNetworkError, isLookupMiss, isNoHoldings } from './dhan-errors.js';
+import { dhanHttpError, dhanNetworkError, dhanQuoteError, isLookupMiss, isNoHoldings } from './dhan-errors.js';
+import type { DhanLtpBody } from './dhan-quotes.js';
 import type { DhanFundLimit, DhanHoldingRow, DhanModifyBody, DhanOrderAck, DhanOrderRow, DhanPlaceBody, DhanPositionRow, DhanProfile, DhanRenewResponse } from './dhan-wire.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -93,6 +94,17 @@ export class DhanRest {
     return this.json('GET', '/profile', 'profile');
   }
 
+  /**
+   * POST /marketfeed/ltp: the answer's `data` (segment → security id → `{last_price}`). Market quote
+   * requires the `client-id` header, which every call here sends. Errors: dhanQuoteError.
+   */
+  async marketLtp(body: DhanLtpBody): Promise<Record<string, unknown>> {
+    const res = await this.send('POST', '/marketfeed/ltp', 'market quote', body);
+    const b: unknown = res.data;
+    if (res.status >= 200 && res.status < 300 && isObject(b) && b.status === 'success' && isObject(b.data)) return b.data;
+    throw dhanQuoteError(this.accountId, res.status, b);
+  }
+
   /** GET (never POST: that answers 400 DH-905). RenewToken wants the client id as `dhanClientId`. */
   renewToken(): Promise<DhanRenewResponse> {
     return this.json('GET', '/RenewToken', 'renew token', undefined, { dhanClientId: this.clientId });
@@ -140,6 +152,10 @@ function snippet(body: unknown): string {
 function asList<T>(body: unknown, what: string): T[] {
   if (Array.isArray(body)) return body as T[];
   throw new BrokerUnavailable(`Dhan ${what}: 2xx answer is not a list (${snippet(JSON.stringify(body))}); outcome unknown`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function asArray<T>(body: unknown): T[] {

@@ -6,7 +6,7 @@
  * duplicated push, or a poll that shows what the stream already did) is not emitted again; a stale
  * out-of-order push is, and the next poll then re-emits the newer state.
  */
-import type { BrokerOrder, Funds, Holding, OrderChange, OrderRequest, PlaceResult, Position, Segment } from '../../domain/order.js';
+import type { BrokerOrder, Funds, Holding, InstrumentRef, OrderChange, OrderRequest, PlaceResult, Position, Segment } from '../../domain/order.js';
 import type { Logger } from '../../infra/logger.js';
 import type { FramePulse } from '../../infra/resilient-ws.js';
 import { scrubber } from '../../infra/logger.js';
@@ -16,6 +16,7 @@ import { StreamHub } from '../stream-hub.js';
 import { kiteExchange, kiteProduct, needsMarketProtection, productFromKite, segmentFromKite } from './kite-codes.js';
 import { exchangeTokenOf, isRecord, orderFromKite, rowHasTag, type KiteRow } from './kite-order.js';
 import { BookPoller, OrderView } from './kite-poller.js';
+import { KITE_LTP_MAX_INSTRUMENTS, kiteQuoteError, ltpInstruments, pricesFromKiteLtp } from './kite-quotes.js';
 import { KiteRest, type Form } from './kite-rest.js';
 import { nextKiteExpiry } from './kite-session.js';
 import { KiteOrderStream } from './kite-ws.js';
@@ -248,6 +249,24 @@ export class KiteBroker implements Broker {
     } catch (e) {
       if (e instanceof SessionExpired) return { valid: false, expiresAt: null, reason: e.message };
       throw e;
+    }
+  }
+
+  /**
+   * `GET /quote/ltp`, one request for all of `refs`, asked by `exchange:tradingsymbol` (a ref without
+   * a Kite symbol is left out). Kite allows 1000 instruments and one quote request a second per api
+   * key (a second call within it is BrokerRateLimited); a plan without market data is BrokerRejected.
+   */
+  async ltp(refs: InstrumentRef[]): Promise<Map<string, number>> {
+    const instruments = ltpInstruments(refs);
+    if (instruments.length === 0) return new Map();
+    if (instruments.length > KITE_LTP_MAX_INSTRUMENTS) {
+      throw new BrokerRejected('KITE-QUOTE-LIMIT', `Kite quote: ${instruments.length} instruments asked, at most ${KITE_LTP_MAX_INSTRUMENTS} per request`);
+    }
+    try {
+      return pricesFromKiteLtp(refs, await this.rest.ltp(instruments));
+    } catch (e) {
+      throw kiteQuoteError(e);
     }
   }
 

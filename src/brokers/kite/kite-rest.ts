@@ -87,6 +87,12 @@ export class KiteRest {
     return rows(await this.call('holdings', 'GET', '/portfolio/holdings'));
   }
 
+  /** GET /quote/ltp with `i` repeated per instrument (`NSE:INFY`); resolves with the `data` object. */
+  async ltp(instruments: readonly string[]): Promise<KiteRow> {
+    const query = new URLSearchParams(instruments.map((i): [string, string] => ['i', i])).toString();
+    return record(await this.call('ltp', 'GET', `/quote/ltp?${query}`), 'ltp');
+  }
+
   async profile(): Promise<KiteRow> {
     return record(await this.call('profile', 'GET', '/user/profile'), 'profile');
   }

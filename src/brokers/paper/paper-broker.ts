@@ -161,6 +161,16 @@ export class PaperBroker implements Broker {
     return { valid: true, expiresAt: null, accountName: `paper:${this.accountId}` };
   }
 
+  /** The last price the process has seen for each instrument (the price board); unseen ones are left out. */
+  async ltp(refs: InstrumentRef[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const r of refs) {
+      const p = this.prices.last(r);
+      if (p !== null && p > 0) out.set(instrumentKey(r), p);
+    }
+    return out;
+  }
+
   private emit(o: BrokerOrder): void {
     this.hub.update({ ...o, instrument: { ...o.instrument } });
   }

@@ -3,7 +3,7 @@
  * places, modifies, cancels and fills orders in memory and pushes the updates like a broker's
  * stream would (TRANSIT first, then OPEN, then fills). With `intervalMs > 0` it trades by itself.
  */
-import type { BrokerOrder, Funds, Holding, OrderChange, OrderRequest, PlaceResult, Position, Side } from '../../domain/order.js';
+import type { BrokerOrder, Funds, Holding, InstrumentRef, OrderChange, OrderRequest, PlaceResult, Position, Side } from '../../domain/order.js';
 import { instrumentKey, isTerminal, signedQty } from '../../domain/order.js';
 import { roundToTick } from '../../domain/instrument.js';
 import type { Broker, SessionState, StreamListener } from '../port.js';
@@ -238,5 +238,15 @@ export class SimLeader implements Broker {
 
   async checkSession(): Promise<SessionState> {
     return { valid: true, expiresAt: null, accountName: 'simulated leader' };
+  }
+
+  /** The simulated market's current price of each instrument of the universe; others are left out. */
+  async ltp(refs: InstrumentRef[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const r of refs) {
+      const p = this.prices.get(instrumentKey(r));
+      if (p !== undefined && p > 0) out.set(instrumentKey(r), p);
+    }
+    return out;
   }
 }
