@@ -51,6 +51,9 @@ async function crash(kind: string, err: unknown): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // `--health`: the container's HEALTHCHECK, one line and exit 0/1 (src/health.ts); nothing else starts.
+  const { healthMain, startHeartbeat } = await import('./health.js');
+  if (process.argv[2] === '--health') return healthMain();
   const { ConfigError, configSecrets, loadEnv, parseConfig } = await import('./config.js');
   const { createLogger, scrubber } = await import('./infra/logger.js');
   const { startApp } = await import('./app.js');
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
     throw e;
   }
   fatal.app = app;
+  startHeartbeat(app, logger);
   if (process.env.TANDEM_TEST_THROW_AFTER_PLACE === '1') crashAfterFirstPlacement(app);
   if (stopRequested) stop();
 }
