@@ -97,12 +97,14 @@ export function createBot(o: BotOptions): Bot<BotContext> {
       await ctx.answerCallbackQuery({ text: yn === 'y' ? 'Approved: placing now.' : 'Rejected: not copied.' });
     } else {
       const a = r.approval;
-      const text = a
-        ? `Already ${a.state} by ${a.decidedBy ?? 'tandem'} at ${a.decidedAt ? istTime(a.decidedAt) : '?'} IST.`
-        : 'Unknown or expired request.';
+      const text = r.refused
+        ? `Not copied: ${r.refused}.`
+        : a
+          ? `Already ${a.state} by ${a.decidedBy ?? 'tandem'} at ${a.decidedAt ? istTime(a.decidedAt) : '?'} IST.`
+          : 'Unknown or expired request.';
       await ctx.answerCallbackQuery({ text, show_alert: true });
     }
-    audit(ctx, 'button approval', `${id} ${yn}`, r.won ? (yn === 'y' ? 'approved' : 'rejected') : `lost: ${r.approval?.state ?? 'unknown'}`);
+    audit(ctx, 'button approval', `${id} ${yn}`, r.won ? (yn === 'y' ? 'approved' : 'rejected') : r.refused ? `not copied: ${r.refused}` : `lost: ${r.approval?.state ?? 'unknown'}`);
   });
 
   bot.callbackQuery(/^hr:([yn])$/, async (ctx) => {

@@ -29,11 +29,9 @@ export function freezeQty(i: Pick<Instrument, 'segment' | 'name' | 'freezeQty'>)
  * lots, largest first. Without a freeze limit (or under it) the order is one slice.
  */
 export function sliceQty(total: number, lotSize: number, freeze: number | null): number[] {
-  const lot = lotSize > 0 ? lotSize : 1;
   if (!freeze || total < freeze) return total > 0 ? [total] : [];
-  // Strictly below the freeze quantity, in whole lots.
-  const max = Math.floor((freeze - 1) / lot) * lot;
-  if (max <= 0) return [total];
+  const max = maxSliceQty(lotSize, freeze);
+  if (!Number.isFinite(max)) return [total];
   const slices: number[] = [];
   let left = total;
   while (left > 0) {
@@ -42,6 +40,13 @@ export function sliceQty(total: number, lotSize: number, freeze: number | null):
     left -= s;
   }
   return slices;
+}
+
+/** The largest legal slice: strictly below the freeze quantity, in whole lots (Infinity: no limit). */
+export function maxSliceQty(lotSize: number, freeze: number | null): number {
+  const lot = lotSize > 0 ? lotSize : 1;
+  const max = freeze ? Math.floor((freeze - 1) / lot) * lot : 0;
+  return max > 0 ? max : Infinity;
 }
 
 /** Copy legs: leg % 2 is the part of the leader order (0 main, 1 reversal remainder), leg >> 1 the slice. */

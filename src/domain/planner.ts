@@ -96,7 +96,9 @@ export function planLeaderUpdate(prev: LeaderOrderSnapshot | null, next: BrokerO
  * bought at another. Working orders are never stale: they are still at the exchange.
  */
 export function isStaleFirstSight(prev: LeaderOrderSnapshot | null, next: BrokerOrder, now: number, maxAgeMs: number): boolean {
-  if (prev !== null || next.status === 'open' || next.filledQty === 0) return false;
+  // An order seen before but never mirrored (seen in transit, or a market entry held for its price)
+  // is judged like a first sight: what matters is how long ago it filled.
+  if (prev?.mirrored || next.status === 'open' || next.filledQty === 0) return false;
   return next.exchangeTime !== null && now - next.exchangeTime > maxAgeMs;
 }
 

@@ -25,10 +25,13 @@ export type Decision = 'approve' | 'reject';
 
 export type DecideResult =
   | { won: true; approval: ApprovalRow }
-  | { won: false; approval: ApprovalRow | undefined };
+  /** `refused`: the tap came, but the world moved on (the leader exited or modified): not copied, and why. */
+  | { won: false; approval: ApprovalRow | undefined; refused?: string };
 
 export class ApprovalManager {
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** At an Approve tap: the reason the request no longer holds (the leader exited, the price ran), or null. */
+  recheck: (approval: ApprovalRow, copies: CopyRow[]) => string | null = () => null;
 
   constructor(
     private readonly store: Store,
@@ -55,6 +58,14 @@ export class ApprovalManager {
     const now = this.clock.now();
     const to = decision === 'approve' ? 'approved' : 'rejected';
     const copies = this.store.copies.forApproval(id);
+    const pending = this.store.approvals.get(id);
+    if (decision === 'approve' && pending?.state === 'pending') {
+      const why = this.recheck(pending, copies);
+      if (why) {
+        this.close(id, 'void', 'cancelled', `not copied at the tap: ${why}`);
+        return { won: false, approval: this.store.approvals.get(id), refused: why };
+      }
+    }
     let won = false;
     this.store.tx(() => {
       won = this.store.approvals.decide(id, to, actor, now, null);

@@ -5,7 +5,7 @@
  */
 import type { BrokerOrder, Side } from '../domain/order.js';
 import { isTerminal, opposite } from '../domain/order.js';
-import { effectiveRatio, sizeEntry, sizeExit, splitEntryExit, type SizeResult } from '../domain/sizing.js';
+import { effectiveRatio, sizeExit, splitEntryExit } from '../domain/sizing.js';
 import { copyTag } from '../domain/tag.js';
 import { freezeQty, legOf, sliceQty } from '../domain/freeze.js';
 import type { OrderStatus } from '../domain/order.js';
@@ -16,6 +16,7 @@ import type { FollowerRuntime } from './follower.js';
 import type { InstrumentResolver } from './instruments.js';
 import type { PositionBook } from './positions.js';
 import type { RuntimeSettings } from './runtime-settings.js';
+import { gateEntry, type ApprovalRules, type PriceEstimate } from './entry-gate.js';
 
 export interface PlannerDeps {
   store: Store;
@@ -29,7 +30,22 @@ export interface PlannerDeps {
   leaderFunds: () => number | null;
   /** The leader order's last known status (null when never seen). */
   leaderStatus: (orderId: string) => OrderStatus | null;
-  approval: { thresholdInr: number | null; lotsAbove?: number | null } | undefined;
+  approval: ApprovalRules | undefined;
+}
+
+/** How a leader order is valued: its own price when it has one, else an estimate, else why not. */
+export interface Valuation {
+  price: PriceEstimate | null;
+  why: string | null;
+}
+
+/** The price of a leader order that carries one (limit, trigger, its own fill), else the last seen. */
+export function ownPrice(u: BrokerOrder, prices: PriceBoard): PriceEstimate | null {
+  if (u.price > 0) return { price: u.price, source: 'limit price' };
+  if (u.triggerPrice > 0) return { price: u.triggerPrice, source: 'trigger price' };
+  if (u.avgPrice > 0) return { price: u.avgPrice, source: `leader fill @ ${u.avgPrice}` };
+  const last = prices.last(u.instrument);
+  return last ? { price: last, source: `last price seen @ ${last}` } : null;
 }
 
 /**
@@ -62,7 +78,7 @@ export class CopyPlanner {
    * order first seen already terminal (filled, or cancelled after a partial fill) is mirrored for
    * what filled only, at market: never a working order for a rest the leader no longer wants.
    */
-  plan(u: BrokerOrder, leaderNetBefore: number, now: number, approvalId: () => string): Plan {
+  plan(u: BrokerOrder, leaderNetBefore: number, now: number, approvalId: () => string, valuation?: Valuation): Plan {
     const terminal = isTerminal(u.status);
     const orderQty = terminal ? u.filledQty : u.quantity;
     const terms = terminal ? { orderType: 'MARKET' as const, price: 0, triggerPrice: 0 } : { orderType: u.orderType, price: u.price, triggerPrice: u.triggerPrice };
@@ -70,7 +86,7 @@ export class CopyPlanner {
     const legs: { part: number; kind: 'entry' | 'exit'; qty: number }[] = [];
     if (exitQty > 0) legs.push({ part: 0, kind: 'exit', qty: exitQty });
     if (entryQty > 0) legs.push({ part: exitQty > 0 ? 1 : 0, kind: 'entry', qty: entryQty });
-    const refPrice = u.price || u.triggerPrice || u.avgPrice || this.d.prices.last(u.instrument) || null;
+    const value: Valuation = valuation ?? { price: ownPrice(u, this.d.prices), why: 'no limit price, no leader fill and no price seen yet' };
     // Exits read the live copies once: stale entries to cancel first, market exits already on their way.
     const live = exitQty > 0 ? this.d.store.copies.inStates(LIVE) : [];
     const out: Plan = { copies: [], deferred: [] };
@@ -105,19 +121,30 @@ export class CopyPlanner {
           this.decided(u, f.id, kind, `skipped: ${reason}`, { leaderNetBefore });
           return { ...base, state: 'skipped', reason };
         };
-        const gate = this.gate(f, kind, resolved.ok ? null : resolved.reason);
-        if (gate) {
-          out.copies.push(skip(gate));
+        const blocked = this.blocked(f, kind, resolved.ok ? null : resolved.reason);
+        if (blocked) {
+          out.copies.push(skip(blocked));
           continue;
         }
         const lotSize = base.lotSize;
-        const policy = f.policy(this.d.settings.ratio(f.id), this.d.leaderFunds());
-        let size: SizeResult;
+        const freeze = inst ? freezeQty(inst) : null;
         let decision: string;
         let deferred: DeferredExit | null = null;
+        let quantity: number;
+        let slices: number[];
+        let notional: number | null = null;
+        let wait: string | null = null;
+        let note: string | null = null;
+        let ratio: number | null = null;
         if (kind === 'entry') {
-          size = sizeEntry({ leaderQty: qty, lotSize, price: refPrice, policy, caps: { maxLots: f.cfg.maxLots, maxOrderValue: f.cfg.maxOrderValue } });
+          const g = gateEntry({ follower: f, ratioOverride: this.d.settings.ratio(f.id), leaderFunds: this.d.leaderFunds(), leaderQty: qty, lotSize, price: value.price, noPriceWhy: value.why, freeze, already: 0, approval: this.d.approval });
           decision = `entry: leader net ${leaderNetBefore} → ${u.side} ${qty}`;
+          if (!g.ok) {
+            out.copies.push(skip(`${g.reason} (${decision})`));
+            continue;
+          }
+          ({ total: quantity, slices, notional, wait, note, ratio } = g);
+          if (value.price && notional !== null) decision += `; value ≈ ₹${Math.round(notional).toLocaleString('en-IN')} (${value.price.source})`;
         } else {
           const direction: 1 | -1 = leaderNetBefore > 0 ? 1 : -1;
           const mine = live.filter((c) => c.followerId === f.id && c.segment === base.segment && c.securityId === base.securityId && c.product === base.product);
@@ -126,44 +153,38 @@ export class CopyPlanner {
           const held = this.d.positions.get(f.id, base, u.product);
           const sameDirection = Math.sign(held) === direction ? Math.abs(held) : 0;
           const free = Math.max(0, sameDirection - going);
-          size = sizeExit({ leaderQty: qty, leaderPosition: Math.abs(leaderNetBefore), followerPosition: free, lotSize });
+          let size = sizeExit({ leaderQty: qty, leaderPosition: Math.abs(leaderNetBefore), followerPosition: free, lotSize });
           decision = `exit: leader net ${leaderNetBefore} → ${u.side} ${qty}; ${f.id} holds ${held}${going ? ` (${going} already on its way out)` : ''}`;
           if (stale.length) {
             deferred = { followerId: f.id, tag: base.tag, staleEntries: stale.map((c) => c.id), leaderQty: qty, leaderPosition: Math.abs(leaderNetBefore), direction };
             decision += `; ${stale.length} unfilled entr${stale.length === 1 ? 'y' : 'ies'} cancelled first, then sized again`;
             if (!size.ok) size = { ok: true, lots: 0, quantity: 0, notional: null, note: null };
           }
+          if (!size.ok) {
+            out.copies.push(skip(`${size.reason} (${decision})`));
+            continue;
+          }
+          quantity = size.quantity;
+          // A deferred exit is one row, sliced when it is sized again after the cancels.
+          slices = deferred ? [quantity] : sliceQty(quantity, lotSize, freeze);
+          ratio = effectiveRatio(f.policy(this.d.settings.ratio(f.id), this.d.leaderFunds()));
+          if (value.price) notional = quantity * value.price.price;
         }
-        if (!size.ok) {
-          out.copies.push(skip(`${size.reason} (${decision})`));
-          continue;
-        }
-        const notional = size.notional ?? (refPrice ? size.quantity * refPrice : null);
-        const threshold = this.d.approval?.thresholdInr ?? null;
-        const lotsAbove = this.d.approval?.lotsAbove ?? null;
-        // Fail closed: an entry whose value cannot be known waits for approval too. Exits never wait.
-        const overValue = threshold !== null && (notional === null || notional > threshold);
-        const overLots = lotsAbove !== null && size.lots > lotsAbove;
-        const wait = kind === 'entry' && (overValue || overLots);
-        // A deferred exit is one row, sliced when it is sized again after the cancels.
-        const slices = deferred ? [size.quantity] : sliceQty(size.quantity, lotSize, inst ? freezeQty(inst) : null);
-        this.decided(u, f.id, kind, `${decision} → sends ${size.quantity}${slices.length > 1 ? ` in ${slices.length} slices` : ''}${wait ? ' after approval' : ''}`, { leaderNetBefore, qty: size.quantity });
+        this.decided(u, f.id, kind, `${decision} → sends ${quantity}${slices.length > 1 ? ` in ${slices.length} slices` : ''}${wait ? ' after approval' : ''}`, { leaderNetBefore, qty: quantity });
         if (deferred) out.deferred.push(deferred);
+        const id = wait ? approvalId() : null;
         slices.forEach((q, i) => {
           const sliceLeg = legOf(part, i);
           out.copies.push({
             ...base,
-            ...(wait ? { state: 'awaiting_approval' as const, approvalId: approvalId() } : {}),
+            ...(id ? { state: 'awaiting_approval' as const, approvalId: id } : {}),
             leg: sliceLeg,
             tag: copyTag(u.orderId, f.id, sliceLeg),
             plannedQty: q,
             lots: q / lotSize,
-            notional: notional === null || size.quantity === 0 ? null : (notional * q) / size.quantity,
-            ratio: effectiveRatio(policy),
-            reason:
-              [decision, slices.length > 1 ? `slice ${i + 1} of ${slices.length} (freeze limit)` : null, size.note, wait && overLots ? `⚠ ${size.lots} lots, above the ${lotsAbove}-lot approval limit` : null]
-                .filter(Boolean)
-                .join('; ') || null,
+            notional: notional === null || quantity === 0 ? null : (notional * q) / quantity,
+            ratio,
+            reason: [decision, slices.length > 1 ? `slice ${i + 1} of ${slices.length} (freeze limit)` : null, note, wait ? `⚠ ${wait}` : null].filter(Boolean).join('; ') || null,
           });
         });
       }
@@ -171,8 +192,8 @@ export class CopyPlanner {
     return out;
   }
 
-  /** The reason nothing can go to this follower now, or null. */
-  private gate(f: FollowerRuntime, kind: 'entry' | 'exit', unmapped: string | null): string | null {
+  /** The reason nothing (or, for an entry, nothing more) can go to this follower now, or null. */
+  blocked(f: FollowerRuntime, kind: 'entry' | 'exit', unmapped: string | null): string | null {
     if (this.d.settings.isHalted()) return 'halted: nothing is copied, exits included, until /resume all';
     if (unmapped) return unmapped;
     if (!f.sessionOk) return `${f.id}'s broker session has expired (${f.sessionDetail ?? 'token dead'}); /login ${f.id} to fix`;

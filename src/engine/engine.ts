@@ -8,18 +8,21 @@
  */
 import type { Broker, StreamState } from '../brokers/port.js';
 import type { BrokerOrder } from '../domain/order.js';
-import { signedQty } from '../domain/order.js';
+import { isTerminal, signedQty } from '../domain/order.js';
+import { splitEntryExit } from '../domain/sizing.js';
 import { nextSnapshot, isNews, isStaleFirstSight, planLeaderUpdate, type LeaderAction, type LeaderOrderSnapshot } from '../domain/planner.js';
 import { istTime } from '../domain/time.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { PriceBoard } from '../infra/price-board.js';
-import type { CopyRow, Store } from '../store/index.js';
+import type { CopyRow, NewCopy, Store } from '../store/index.js';
 import { snapshotOf } from '../store/leader-repo.js';
 import { ApprovalManager, newApprovalId } from './approvals.js';
 import { KillSwitch } from './kill-switch.js';
 import { CopyExecutor, DEFAULT_EXECUTOR_OPTIONS, type ExecutorOptions } from './copy-executor.js';
-import { CopyPlanner } from './copy-planner.js';
+import { CopyPlanner, type Valuation } from './copy-planner.js';
+import { valueGated } from './entry-gate.js';
+import { MarketValuer } from './market-value.js';
 import { LIVE_COPY_STATES } from './copy-state.js';
 import type { EngineEvents } from './events.js';
 import { ExitLifecycle } from './exit-lifecycle.js';
@@ -54,9 +57,24 @@ export interface EngineDeps {
   executor?: Partial<ExecutorOptions>;
   /** Entries whose notional exceeds the threshold wait for a tap; null = none wait. */
   approval?: { thresholdInr: number | null; lotsAbove?: number | null; timeoutMs: number };
+  /**
+   * How long a leader MARKET entry with no price waits for its own fill before it is valued another
+   * way, ms; only when a value gate (approval threshold, MAX_ORDER_VALUE) is set. Default 300.
+   */
+  marketValueWaitMs?: number;
+}
+
+/** A leader MARKET entry held back briefly for its own fill price. */
+interface Valuing {
+  u: BrokerOrder;
+  since: number;
+  timer: NodeJS.Timeout;
 }
 
 type Source = 'stream' | 'reconcile' | 'sim';
+
+/** A tapped approval for a market entry is not placed if the price moved against it by more than this. */
+export const APPROVAL_PRICE_TOLERANCE = 0.02;
 
 export class ReplicationEngine {
   readonly followers: Map<string, FollowerRuntime>;
@@ -80,6 +98,8 @@ export class ReplicationEngine {
   private readonly reconciler: Reconciler;
   private readonly log: Logger;
   private readonly updateDeps: FollowerUpdateDeps;
+  private readonly valuer: MarketValuer;
+  private readonly valuing = new Map<string, Valuing>();
 
   constructor(private readonly d: EngineDeps) {
     this.log = d.logger.child({ module: 'engine' });
@@ -112,7 +132,25 @@ export class ReplicationEngine {
       leaderStatus: (id) => this.snapshot(id)?.status ?? null,
       approval: d.approval,
     });
-    this.modifier = new CopyModifier({ store: d.store, followers: this.followers, executor: this.executor, instruments: d.instruments, positions: d.positions, clock: d.clock, leaderBroker });
+    this.valuer = new MarketValuer(d.prices, d.clock, this.log);
+    this.approvals.recheck = (a, copies) => this.recheckApproval(a.leaderOrderId, copies);
+    this.modifier = new CopyModifier({
+      store: d.store,
+      followers: this.followers,
+      executor: this.executor,
+      instruments: d.instruments,
+      positions: d.positions,
+      prices: d.prices,
+      settings: d.settings,
+      clock: d.clock,
+      log: this.log,
+      leaderBroker,
+      leaderFunds: () => this.leaderFunds,
+      approval: d.approval,
+      blocked: (f) => this.planner.blocked(f, 'entry', null),
+      newApprovalId,
+      requestApproval: (leaderOrderId, copies, describe) => this.requestApproval(leaderOrderId, copies, describe),
+    });
     const followerUpdate = (f: FollowerRuntime, u: BrokerOrder) => this.onFollowerUpdate(f, u);
     // Orders read back while an unknown outcome is settled book their fills like a stream update.
     this.executor.onOrderSeen = followerUpdate;
@@ -184,6 +222,8 @@ export class ReplicationEngine {
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.reconciler.stop();
     this.approvals.stop();
+    for (const v of this.valuing.values()) clearTimeout(v.timer);
+    this.valuing.clear();
     const idle = Promise.all([...this.followers.values()].map((f) => f.idle()));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
@@ -220,16 +260,34 @@ export class ReplicationEngine {
   intake(u: BrokerOrder, source: Source): void {
     if (!this.running) return;
     const t0 = performance.now();
-    const { store, clock } = this.d;
     const prev = this.snapshot(u.orderId);
     if (!isNews(prev, u)) return;
-    const actions = planLeaderUpdate(prev, u);
+    this.apply(u, source, prev, planLeaderUpdate(prev, u), t0, null);
+  }
+
+  /**
+   * One leader update's consequences: its event and order recorded, the copies planned, inserted and
+   * handed to the queues, fills booked, modifications and cancels followed. `valuation` is given
+   * when a held MARKET entry is mirrored after its wait (its event was recorded when it came).
+   */
+  private apply(u: BrokerOrder, source: Source | null, prev: LeaderOrderSnapshot | null, actions: LeaderAction[], t0: number, valuation: Valuation | null): void {
+    const { store, clock } = this.d;
     const now = clock.now();
-    const mirror = actions.some((a) => a.kind === 'mirror');
+    const held = this.valuing.get(u.orderId);
+    if (held) {
+      clearTimeout(held.timer);
+      this.valuing.delete(u.orderId);
+    }
+    let mirror = actions.some((a) => a.kind === 'mirror');
     const fill = actions.find((a): a is Extract<LeaderAction, { kind: 'fill' }> => a.kind === 'fill');
     const positionBefore = mirror ? this.d.positions.get('leader', u.instrument, u.product) : null;
+    // A MARKET entry has no price until it fills (within milliseconds): when a value gate needs one,
+    // wait for that fill a bounded moment rather than ask for approval of an unknown value.
+    const since = held?.since ?? now;
+    const hold = mirror && valuation === null && this.holdForValue(u, positionBefore ?? 0, since, now);
+    if (hold) mirror = false;
     let approvalId: string | null = null;
-    const plan = mirror ? this.planner.plan(u, positionBefore ?? 0, now, () => (approvalId ??= newApprovalId())) : { copies: [], deferred: [] };
+    const plan = mirror ? this.planner.plan(u, positionBefore ?? 0, now, () => (approvalId ??= newApprovalId()), valuation ?? undefined) : { copies: [], deferred: [] };
     let planned = plan.copies;
     if (mirror && isStaleFirstSight(prev, u, now, this.d.staleFillMs ?? 120_000)) {
       const at = u.exchangeTime === null ? '?' : istTime(u.exchangeTime);
@@ -252,7 +310,7 @@ export class ReplicationEngine {
     let inserted: CopyRow[] = [];
     let counted = false;
     store.tx(() => {
-      store.leader.recordEvent(u, source, now);
+      if (source) store.leader.recordEvent(u, source, now);
       store.leader.save(u, snap, now, positionBefore);
       if (fill) counted = store.fills.record(fillRow('leader', u, fill.qty, now, prev?.filledQty ?? 0, prev?.avgPrice ?? 0));
       if (needsApproval && approvalId) {
@@ -262,6 +320,7 @@ export class ReplicationEngine {
     });
     this.memo.set(u.orderId, snap);
     this.lastLeaderEventAt = now;
+    if (hold) this.valuing.set(u.orderId, { u, since, timer: this.armValueWait(u.orderId, since + this.valueWaitMs - now) });
 
     for (const c of inserted) {
       const x = c.state === 'planned' ? deferred.get(c.tag) : undefined;
@@ -287,6 +346,83 @@ export class ReplicationEngine {
         this.cancelCopies(u.orderId, `leader order ${a.why}`);
       }
     }
+  }
+
+  private get valueWaitMs(): number {
+    return this.d.marketValueWaitMs ?? 300;
+  }
+
+  /** Hold a leader entry back for its fill price: a working MARKET entry with no price, a value gate set. */
+  private holdForValue(u: BrokerOrder, leaderNet: number, since: number, now: number): boolean {
+    if (this.valueWaitMs <= 0 || u.status !== 'open' || isTerminal(u.status) || now - since >= this.valueWaitMs) return false;
+    if (u.price > 0 || u.triggerPrice > 0 || u.avgPrice > 0) return false;
+    // Exits never wait: an order that reduces the leader's position is mirrored at once.
+    if (splitEntryExit(u.side, u.quantity, leaderNet).exitQty > 0) return false;
+    return valueGated(this.d.approval, this.followers.values());
+  }
+
+  private armValueWait(orderId: string, ms: number): NodeJS.Timeout {
+    const t = setTimeout(() => void this.valueAfterWait(orderId), Math.max(0, ms));
+    t.unref();
+    return t;
+  }
+
+  /** No fill came in time: value the entry from the last price seen or a quote, then mirror it. */
+  private async valueAfterWait(orderId: string): Promise<void> {
+    const h = this.valuing.get(orderId);
+    if (!h || !this.running) return;
+    this.valuing.delete(orderId);
+    const accounts = [
+      { id: 'leader', broker: this.d.leader, ref: h.u.instrument },
+      ...[...this.followers.values()].map((f) => {
+        const r = this.d.instruments.resolve(this.leaderBroker, f.master(this.leaderBroker), h.u.instrument);
+        return { id: f.id, broker: f.broker, ref: r.ok ? r.instrument : null };
+      }),
+    ];
+    const valuation = await this.valuer.value(h.u.instrument, accounts, this.valueWaitMs);
+    // Meanwhile an update may have mirrored it (its fill came), or ended it: then nothing to do here.
+    const prev = this.snapshot(orderId);
+    if (!this.running || !prev || prev.mirrored || prev.status !== 'open' || this.valuing.has(orderId)) return;
+    this.apply(h.u, null, prev, [{ kind: 'mirror' }], performance.now(), valuation);
+  }
+
+  /** Approval for copies added after the order was first planned (a leader increase). */
+  private requestApproval(leaderOrderId: string, copies: NewCopy[], describe: string): void {
+    const approval = this.d.approval;
+    const id = copies[0]?.approvalId;
+    if (!approval || !id) return;
+    const now = this.d.clock.now();
+    this.d.store.tx(() => {
+      this.d.store.approvals.insert({ id, leaderOrderId, state: 'pending', threshold: approval.thresholdInr, expiresAt: now + approval.timeoutMs, createdAt: now });
+      this.d.store.copies.insert(copies);
+    });
+    const row = this.d.store.approvals.get(id);
+    if (row) this.approvals.opened(row, describe);
+  }
+
+  /**
+   * At the tap: is the world still the one the request showed? The leader order still working, or
+   * its position still open in the entry's direction, and a market price not moved against the
+   * follower beyond APPROVAL_PRICE_TOLERANCE of the value shown. The reason not to place, or null.
+   */
+  private recheckApproval(leaderOrderId: string, copies: CopyRow[]): string | null {
+    const snap = this.snapshot(leaderOrderId);
+    const row = this.d.store.leader.get(leaderOrderId);
+    const c = copies.find((x) => x.state === 'awaiting_approval');
+    if (!snap || !row || !c) return null;
+    if (snap.status !== 'open' && snap.status !== 'transit') {
+      if (snap.filledQty === 0) return `the leader order was ${snap.status}`;
+      const net = this.d.positions.get('leader', row, c.product);
+      const direction = c.side === 'BUY' ? 1 : -1;
+      if (Math.sign(net) !== direction) return `the leader has exited ${c.symbol} (leader now holds ${net})`;
+    }
+    const shown = c.notional !== null && c.plannedQty > 0 ? c.notional / c.plannedQty : null;
+    const nowPrice = c.orderType === 'MARKET' || c.orderType === 'SL-M' ? this.d.prices.last(row) : null;
+    if (shown !== null && nowPrice !== null) {
+      const moved = c.side === 'BUY' ? nowPrice / shown - 1 : 1 - nowPrice / shown;
+      if (moved > APPROVAL_PRICE_TOLERANCE) return `the price moved from ${shown} to ${nowPrice} since the request (over ${APPROVAL_PRICE_TOLERANCE * 100}% against the entry)`;
+    }
+    return null;
   }
 
   private cancelCopies(leaderOrderId: string, why: string): void {

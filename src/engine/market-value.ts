@@ -1,0 +1,79 @@
+/**
+ * The value of a leader MARKET entry, which carries no price when it is placed. Asked only when a
+ * value gate (the approval threshold, a follower's MAX_ORDER_VALUE) needs one, and never on the hot
+ * path of anything else: the engine first waits a bounded moment for the leader's own fill; this
+ * module is what comes after that — the last price tandem has seen, else a last-traded-price quote
+ * from any configured account that gives one (a plan without market data refuses; that account is
+ * then not asked again for an hour), else the reasons, said in the approval request.
+ */
+import type { Broker } from '../brokers/port.js';
+import { BrokerRejected } from '../brokers/port.js';
+import type { InstrumentRef } from '../domain/order.js';
+import { instrumentKey } from '../domain/order.js';
+import type { Clock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
+import type { PriceBoard } from '../infra/price-board.js';
+import type { Valuation } from './copy-planner.js';
+
+/** One account that may be asked for a quote, with the instrument as its own master lists it. */
+export interface QuoteAccount {
+  id: string;
+  broker: Broker;
+  ref: InstrumentRef | null;
+}
+
+const REFUSED_FOR_MS = 60 * 60_000;
+
+export class MarketValuer {
+  /** Accounts whose plan refused market data, until when they are not asked again. */
+  private readonly refused = new Map<string, number>();
+
+  constructor(
+    private readonly prices: PriceBoard,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly timeoutMs = 800,
+  ) {}
+
+  /**
+   * The last price seen, else the first quote an account gives. `waited` says how long the
+   * leader's own fill was waited for (it goes into the reason when nothing else is found).
+   */
+  async value(leaderRef: InstrumentRef, accounts: QuoteAccount[], waitedMs: number): Promise<Valuation> {
+    const seen = this.prices.last(leaderRef);
+    if (seen) return { price: { price: seen, source: `last price seen @ ${seen}` }, why: null };
+    const tried: string[] = [];
+    for (const a of accounts) {
+      if (!a.ref) continue;
+      const until = this.refused.get(a.id);
+      if (until !== undefined && until > this.clock.now()) {
+        tried.push(`${a.id}: refuses market data`);
+        continue;
+      }
+      try {
+        const got = await this.bounded(a.broker.ltp([a.ref]));
+        const p = got.get(instrumentKey(a.ref));
+        if (p && p > 0) {
+          this.prices.publish(leaderRef, p);
+          return { price: { price: p, source: `quote from ${a.id} @ ${p}` }, why: null };
+        }
+        tried.push(`${a.id}: no price for ${a.ref.symbol}`);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (e instanceof BrokerRejected) this.refused.set(a.id, this.clock.now() + REFUSED_FOR_MS);
+        tried.push(`${a.id}: ${msg}`);
+        this.log.info({ account: a.id, err: msg }, 'quote for a market entry refused or failed');
+      }
+    }
+    const fill = `no leader fill within ${waitedMs} ms`;
+    return { price: null, why: [fill, 'no price seen', tried.length ? `quotes: ${tried.join('; ')}` : 'no account to quote'].join(', ') };
+  }
+
+  private bounded<T>(p: Promise<T>): Promise<T> {
+    let t: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`no answer in ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(t));
+  }
+}
