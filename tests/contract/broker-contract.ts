@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BrokerOrder, InstrumentRef, OrderRequest, Product } from '../../src/domain/order.js';
+import { instrumentKey } from '../../src/domain/order.js';
 import type { Broker } from '../../src/brokers/port.js';
 import { BrokerRateLimited, BrokerRejected, BrokerUnavailable, SessionExpired } from '../../src/brokers/port.js';
 
@@ -33,8 +34,18 @@ export interface ContractHarness {
     /** Delivery holding of `equity`: `qty` at the start of today. */
     setHolding(equity: InstrumentRef, qty: number, avgPrice: number): void;
   };
+  /** Market data as the venue knows it. */
+  quotes: {
+    /** Set the venue's last traded price of `instrument` (paper: the price the process has seen). */
+    setLtp(instrument: InstrumentRef, price: number): void;
+    /** Refuse market data as the venue does for an account whose plan has none (fakes only). */
+    refuseMarketData?(): void;
+  };
   close(): Promise<void>;
 }
+
+/** An instrument no venue lists: its price must be left out, never guessed. */
+const UNKNOWN_INSTRUMENT: InstrumentRef = { segment: 'NSE_FNO', securityId: '99999901', symbol: 'NOSUCH26DEC1CE' };
 
 let tagSeq = 0;
 export function contractTag(): string {
@@ -202,6 +213,24 @@ export function runBrokerContract(name: string, make: () => Promise<ContractHarn
       expect(Number.isFinite(funds.available)).toBe(true);
       const session = await h.broker.checkSession();
       expect(session.valid).toBe(true);
+    });
+
+    it('quotes the last traded price of a priced instrument under its key, and leaves an unknown one out', async () => {
+      h.quotes.setLtp(h.instrument, 123.45);
+      const prices = await h.broker.ltp([h.instrument, UNKNOWN_INSTRUMENT]);
+      expect([...prices.entries()]).toEqual([[instrumentKey(h.instrument), 123.45]]);
+      expect(await h.broker.ltp([])).toEqual(new Map());
+    });
+
+    if (opts.faults) it('refuses market data for an account whose plan has none as BrokerRejected, saying so', async () => {
+      if (!h.quotes.refuseMarketData) throw new Error('a harness run with faults must provide quotes.refuseMarketData');
+      h.quotes.setLtp(h.instrument, 123.45);
+      h.quotes.refuseMarketData();
+      const err = await h.broker.ltp([h.instrument]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BrokerRejected);
+      expect((err as Error).message).toMatch(/refuses market data.*plan/i);
+      // A plan refusal is not a dead session: the account still trades.
+      expect((await h.broker.checkSession()).valid).toBe(true);
     });
 
     if (opts.faults) it('maps each error kind onto the port', async () => {

@@ -147,6 +147,64 @@ describe('DhanBroker against the fake', () => {
   });
 });
 
+describe('DhanBroker market quote (POST /marketfeed/ltp)', () => {
+  let rig: DhanRig;
+  afterEach(async () => {
+    await rig.close();
+  });
+  const { lotSize: _lot, ...nifty } = niftyOption();
+  const infy = { segment: 'NSE_EQ' as const, securityId: '1594', symbol: 'INFY' };
+
+  it('asks for every segment in one request with integer ids and the client-id header, and reads last_price', async () => {
+    rig = await dhanRig();
+    rig.fake.setLtp('NSE_EQ', '1594', 1500.5);
+    rig.fake.setLtp('NSE_FNO', '61345', 101.25);
+    // The fake refuses string ids (814) and a missing client-id (808): an answer proves both were right.
+    const prices = await rig.broker.ltp([infy, nifty, infy, { segment: 'NSE_EQ', securityId: '2885', symbol: 'RELIANCE' }]);
+    expect(prices).toEqual(new Map([['NSE_EQ:1594', 1500.5], ['NSE_FNO:61345', 101.25]]));
+    expect(rig.fake.quoteCalls(rig.clientId)).toBe(1);
+    expect(await rig.broker.ltp([{ ...infy, securityId: 'INFY' }])).toEqual(new Map());
+    expect(rig.fake.quoteCalls(rig.clientId)).toBe(1);
+  });
+
+  it('806 "Data APIs not Subscribed" comes as HTTP 401 in the data envelope: BrokerRejected, not a dead session', async () => {
+    rig = await dhanRig();
+    rig.fake.refuseMarketData(rig.clientId);
+    const err = await rig.broker.ltp([infy]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BrokerRejected);
+    expect(err).toMatchObject({ code: '806', message: expect.stringMatching(/refuses market data.*plan.*806 Data APIs not Subscribed/) });
+    expect((await rig.broker.checkSession()).valid).toBe(true);
+  });
+
+  it('the same refusal as DH-902 in the trading envelope, or as a failed envelope on HTTP 200, is BrokerRejected too', async () => {
+    rig = await dhanRig();
+    // GUESS: the wording and status; the annexure's DH-902 is "not subscribed to Data APIs, or no Trading API access".
+    const dh902 = { errorType: 'Invalid_Access', errorCode: 'DH-902', errorMessage: 'User has not subscribed to Data APIs or does not have access to Trading APIs' };
+    rig.fake.injectError(rig.clientId, 'quote', { status: 403, body: dh902 });
+    await expect(rig.broker.ltp([infy])).rejects.toMatchObject({ name: 'BrokerRejected', code: 'DH-902', message: expect.stringMatching(/refuses market data/) });
+    rig.fake.injectError(rig.clientId, 'quote', { status: 200, body: { data: { '806': 'Data APIs not Subscribed' }, status: 'failed' } });
+    await expect(rig.broker.ltp([infy])).rejects.toMatchObject({ name: 'BrokerRejected', code: '806' });
+  });
+
+  it('1 request a second: the next one within it is BrokerRateLimited (429 805, or DH-904)', async () => {
+    rig = await dhanRig();
+    rig.fake.setLtp('NSE_EQ', '1594', 1500.5);
+    expect((await rig.broker.ltp([infy])).get('NSE_EQ:1594')).toBe(1500.5);
+    await expect(rig.broker.ltp([infy])).rejects.toBeInstanceOf(BrokerRateLimited);
+    rig.fake.injectError(rig.clientId, 'quote', { status: 429, body: DHAN_ERRORS.rateLimit });
+    await expect(rig.broker.ltp([infy])).rejects.toBeInstanceOf(BrokerRateLimited);
+    expect(rig.fake.quoteCalls(rig.clientId)).toBe(3);
+  });
+
+  it('a dead token (401 808 in the data envelope) is SessionExpired; a hung quote is BrokerUnavailable', async () => {
+    rig = await dhanRig({ broker: { http: { timeoutMs: 300 } } });
+    rig.fake.injectError(rig.clientId, 'quote', 'hang');
+    await expect(rig.broker.ltp([infy])).rejects.toBeInstanceOf(BrokerUnavailable);
+    rig.fake.expireToken(rig.clientId);
+    await expect(rig.broker.ltp([infy])).rejects.toBeInstanceOf(SessionExpired);
+  });
+});
+
 describe('DhanBroker logging', () => {
   it('logs what went wrong but never the access token', async () => {
     const { Writable } = await import('node:stream');

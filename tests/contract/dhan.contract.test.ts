@@ -25,6 +25,10 @@ runBrokerContract('dhan', async () => {
       fake.fill(orderId, { price });
     },
     injectFault: (kind) => fake.injectError(clientId, 'place', FAULTS[kind]),
+    quotes: {
+      setLtp: (i, price) => fake.setLtp(i.segment, i.securityId, price),
+      refuseMarketData: () => fake.refuseMarketData(clientId),
+    },
     opening: {
       equity: { segment: 'NSE_EQ', securityId: '2885', symbol: fakeDhanInstrument('2885', 'NSE_EQ')?.symbol ?? 'RELIANCE' },
       equityPrice: 1300,

@@ -156,6 +156,44 @@ describe('KiteBroker wire', () => {
   });
 });
 
+describe('KiteBroker market quote (GET /quote/ltp)', () => {
+  const nifty = { segment: inst.segment, securityId: inst.securityId, symbol };
+  const infy = { segment: 'NSE_EQ' as const, securityId: '1594', symbol: 'INFY' };
+
+  it('asks by exchange:tradingsymbol in one request and keys the answer by instrument; a stale symbol or none is left out', async () => {
+    const { fake, broker } = await rig({}, {}, false);
+    fake.setLtp('NSE', 'INFY', 1500.5);
+    fake.setLtp('NFO', symbol, 101.25);
+    const infyUnderAnotherToken = { ...infy, securityId: '2885' }; // Kite's INFY is token 1594: not this contract's price
+    const prices = await broker.ltp([infy, nifty, infy, infyUnderAnotherToken, { ...infy, symbol: '' }]);
+    expect(prices).toEqual(new Map([['NSE_EQ:1594', 1500.5], [`NSE_FNO:${inst.securityId}`, 101.25]]));
+    expect(fake.quoteCalls(apiKey)).toBe(1);
+    expect(await broker.ltp([{ ...infy, symbol: '' }])).toEqual(new Map());
+    expect(fake.quoteCalls(apiKey)).toBe(1);
+  });
+
+  it('a plan without market data (403 PermissionException) is BrokerRejected saying so, and the session lives on', async () => {
+    const { fake, broker } = await rig({}, {}, false);
+    fake.refuseMarketData(apiKey);
+    const err = await broker.ltp([infy]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BrokerRejected);
+    expect(err).toMatchObject({ code: 'PermissionException', message: expect.stringMatching(/refuses market data.*plan.*Insufficient permission for that call\./) });
+    expect((await broker.checkSession()).valid).toBe(true);
+  });
+
+  it('1 request a second (429 "Too many requests") is BrokerRateLimited; a dead token SessionExpired; no answer BrokerUnavailable', async () => {
+    const { fake, broker } = await rig({}, {}, false);
+    fake.setLtp('NSE', 'INFY', 1500.5);
+    expect((await broker.ltp([infy])).get('NSE_EQ:1594')).toBe(1500.5);
+    await expect(broker.ltp([infy])).rejects.toBeInstanceOf(BrokerRateLimited);
+    fake.expireToken(apiKey);
+    await expect(broker.ltp([infy])).rejects.toMatchObject({ name: 'SessionExpired' });
+    expect(fake.quoteCalls(apiKey)).toBe(3);
+    const offline = new KiteBroker({ accountId: 'ko', apiKey, accessToken: 't', apiUrl: 'http://127.0.0.1:1', wsUrl: 'ws://127.0.0.1:1', logger: createLogger({ level: 'silent', pretty: false }) });
+    await expect(offline.ltp([infy])).rejects.toBeInstanceOf(BrokerUnavailable);
+  });
+});
+
 describe('KiteBroker stream and poll', () => {
   it('delivers pushes over the socket without polling, ignoring heartbeats, garbage and duplicates', async () => {
     const r = await rig({ pollIntervalMs: 0 }, { heartbeatMs: 20 });

@@ -45,6 +45,10 @@ runBrokerContract(
       price: inst.price,
       fill: async (orderId, price) => fake.fill(orderId, { price }),
       injectFault: (kind) => fake.injectError(apiKey, 'place', FAULTS[kind]),
+      quotes: {
+        setLtp: (i, price) => fake.setLtp(kiteExchange(i.segment), i.symbol, price),
+        refuseMarketData: () => fake.refuseMarketData(apiKey),
+      },
       opening: {
         equity: { segment: equity.segment, securityId: equity.securityId, symbol: equity.kite.tradingsymbol },
         equityPrice: equity.price,

@@ -11,6 +11,7 @@ runBrokerContract('paper', async () => {
     lotSize: 75,
     price: 100,
     fill: async (_orderId, price) => prices.publish(instrument, price),
+    quotes: { setLtp: (i, price) => prices.publish(i, price) },
     close: async () => {},
   };
 }, { faults: false });

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { DhanBook, type Answer, type FakeDhanHoldingSeed, type FakeDhanOvernightSeed } from './dhan/book.js';
 import { DHAN_FAKE_INSTRUMENTS, DHAN_SCRIP_MASTER_HEADER, fakeDhanInstrument, scripMasterLine, syntheticOptionLines } from './dhan/instruments.js';
+import { DATA_ERR, DhanQuotes } from './dhan/quotes.js';
 import { DhanSocketHub, type LoginRecord } from './dhan/socket.js';
 import { ERR, istIso, istValidity, mintToken, pushFrame, restOrder, type FakeDhanOrder } from './dhan/wire.js';
 
@@ -23,9 +24,10 @@ export { ERR as DHAN_ERRORS } from './dhan/wire.js';
 
 /**
  * Order writes, 'book' (GET /orders, the order book), 'lookup' (GET /orders/{id} and
- * /orders/external/{correlationId}), 'holdings' (GET /holdings), or 'any' request.
+ * /orders/external/{correlationId}), 'holdings' (GET /holdings), 'quote' (POST /marketfeed/ltp),
+ * or 'any' request.
  */
-export type FakeDhanOp = 'place' | 'modify' | 'cancel' | 'book' | 'lookup' | 'holdings' | 'any';
+export type FakeDhanOp = 'place' | 'modify' | 'cancel' | 'book' | 'lookup' | 'holdings' | 'quote' | 'any';
 /**
  * An HTTP answer (JSON `body`, or a raw `html` page as a proxy in front of the API sends), 'hang'
  * (never answer, do nothing), or 'accept-then-hang' (do it, never answer).
@@ -72,6 +74,8 @@ export interface FakeDhanOptions {
    * HTTP 500 DH-1111 "No holdings available") or 'empty-array' (the sandbox: 200 []).
    */
   emptyHoldings?: 'error' | 'empty-array';
+  /** Market-quote requests per client per second before 429 805. Default 1 (reference §8). */
+  quoteRatePerSec?: number;
   /** Called for every order-update push right before its frame is written to the sockets (bench: `at` = performance.now()). */
   onPush?: (order: Readonly<FakeDhanOrder>, at: number) => void;
 }
@@ -127,6 +131,12 @@ export interface FakeDhan {
   /** Generate a new token as on web.dhan.co (the old one dies: one active token per client); returns it. */
   issueToken(clientId: string): string;
   setTransitDelay(ms: number): void;
+  /** The last traded price POST /marketfeed/ltp answers for an instrument (null: none, left out). */
+  setLtp(segment: string, securityId: string, price: number | null): void;
+  /** The client's plan has no Data APIs: market quote answers 401 `{"data":{"806":…},"status":"failed"}`. */
+  refuseMarketData(clientId: string, refused?: boolean): void;
+  /** POST /marketfeed/ltp requests received for the client (answered, refused or limited). */
+  quoteCalls(clientId: string): number;
   close(): Promise<void>;
 }
 
@@ -159,6 +169,7 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
     { pingMs: opts.pingMs ?? 10_000, badLoginResetMs: opts.badLoginResetMs ?? 10 },
   );
   const onPush = opts.onPush;
+  const quotes = new DhanQuotes(opts.quoteRatePerSec ?? 1);
   const book = new DhanBook({ transitDelayMs: opts.transitDelayMs ?? 0 }, (o) => {
     const frame = pushFrame(o);
     onPush?.(o, performance.now());
@@ -297,6 +308,8 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
     }
     const a = identify(req);
     const op = opOf(method, path);
+    const isQuote = method === 'POST' && path === '/marketfeed/ltp';
+    if (isQuote && a) quotes.note(a.clientId);
     const record: PlaceRequestRecord | null = op === 'place' && a ? { body, at: performance.now(), token: String(req.headers['access-token'] ?? '') } : null;
     if (record && a) a.places.push(record);
     const answer = (x: Answer) => {
@@ -304,8 +317,8 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
       json(res, x);
     };
     const denied = authError(req, a);
-    if (denied || !a) return answer(denied ?? { status: 401, body: ERR.invalidAuth });
-    const faultOp = method === 'GET' && path === '/orders' ? 'book' : method === 'GET' && path === '/holdings' ? 'holdings' : op;
+    if (denied || !a) return answer(isQuote ? DATA_ERR.authFailed() : denied ?? { status: 401, body: ERR.invalidAuth });
+    const faultOp = method === 'GET' && path === '/orders' ? 'book' : method === 'GET' && path === '/holdings' ? 'holdings' : isQuote ? 'quote' : op;
     const isLookup = method === 'GET' && /^\/orders\/[^/]/.test(path);
     const fault = a.faults.find((f) => f.left > 0 && (f.op === 'any' || f.op === faultOp || (f.op === 'lookup' && isLookup)));
     if (fault) {
@@ -329,6 +342,7 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
       if (a.orderTimes.length >= rate) return answer({ status: 429, body: ERR.rateLimit });
       a.orderTimes.push(now);
     }
+    if (isQuote) return answer(quotes.answer(a.clientId, req.headers['client-id'], body));
     return answer(route(a, method, path, body));
   };
 
@@ -430,6 +444,12 @@ export async function startFakeDhan(opts: FakeDhanOptions = {}): Promise<FakeDha
     setTransitDelay(ms) {
       book.transitDelayMs = ms;
     },
+    setLtp: (segment, securityId, price) => quotes.setLtp(segment, securityId, price),
+    refuseMarketData(clientId, refused = true) {
+      account(clientId);
+      quotes.refuse(clientId, refused);
+    },
+    quoteCalls: (clientId) => quotes.count(clientId),
     async close() {
       book.close();
       sockets.close();

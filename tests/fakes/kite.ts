@@ -21,6 +21,7 @@ import { createGzip } from 'node:zlib';
 import { createHash, randomBytes } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { type FakeKiteAccount, KiteBook, type Params, newAccount, randomToken, seedHoldings, seedOvernightPosition } from './kite-book.js';
+import { KiteQuotes } from './kite-quotes.js';
 import { dayPositionRow, holdingRow, margins, positionRow, profile } from './kite-responses.js';
 import { type KiteFailure, type KiteOrderRow, type KiteStatus, TOKEN_INVALID, TOO_MANY, fail, input, instrumentsCsv, orderPush } from './kite-wire.js';
 
@@ -86,6 +87,8 @@ export interface FakeKiteOptions {
   syntheticInstruments?: number;
   /** Request-token lifetime (default 2 min). */
   requestTokenTtlMs?: number;
+  /** /quote/ltp requests per api key per second before 429 (default 1, reference §5.1). */
+  quoteRatePerSec?: number;
 }
 
 export interface FakeKite {
@@ -137,6 +140,12 @@ export interface FakeKite {
   duplicatePushes(n: number): void;
   injectError(apiKey: string, op: KiteOp | 'any', fault: KiteFault, times?: number): void;
   expireToken(apiKey: string): void;
+  /** The last traded price GET /quote/ltp answers for a listed instrument (null: none, left out). */
+  setLtp(exchange: string, tradingsymbol: string, price: number | null): void;
+  /** The api key's plan has no market data: /quote/ltp answers 403 PermissionException. */
+  refuseMarketData(apiKey: string, refused?: boolean): void;
+  /** GET /quote/ltp requests received for the api key (answered, refused or limited). */
+  quoteCalls(apiKey: string): number;
   close(): Promise<void>;
 }
 
@@ -166,6 +175,7 @@ export async function startFakeKite(opts: FakeKiteOptions = {}): Promise<FakeKit
   const requestLog = new Map<string, { method: string; path: string; at: number }[]>();
   const upgrades = new Map<string, number>();
   let copies = 1;
+  const quotes = new KiteQuotes(opts.quoteRatePerSec ?? 1);
 
   const sendFrame = (apiKey: string, data: string | Buffer) => {
     for (const ws of sockets.get(apiKey) ?? []) if (ws.readyState === ws.OPEN) ws.send(data);
@@ -247,6 +257,7 @@ export async function startFakeKite(opts: FakeKiteOptions = {}): Promise<FakeKit
       const log = requestLog.get(acc.apiKey) ?? [];
       log.push({ method, path, at: performance.now() });
       requestLog.set(acc.apiKey, log);
+      if (method === 'GET' && path === '/quote/ltp') quotes.note(acc.apiKey);
     }
     if (acc && orderOp?.op === 'place') {
       const entry: PlaceRequest = { variety: orderOp.variety, form: { ...params }, at: performance.now(), status: null, orderId: null };
@@ -269,6 +280,10 @@ export async function startFakeKite(opts: FakeKiteOptions = {}): Promise<FakeKit
     }
     if (!m || !acc || !acc.accessToken || acc.accessToken !== m[2]) return failWith(res, TOKEN_INVALID());
     if (orderOp && overRate(acc.apiKey)) return failWith(res, TOO_MANY());
+    if (method === 'GET' && path === '/quote/ltp') {
+      const r = quotes.answer(acc.apiKey, url.searchParams.getAll('i'));
+      return 'failure' in r ? failWith(res, r.failure) : ok(res, r.data);
+    }
 
     const reply = (f: KiteFailure | null, data: unknown) => {
       if (hangAfter) {
@@ -450,6 +465,12 @@ export async function startFakeKite(opts: FakeKiteOptions = {}): Promise<FakeKit
       list.push({ op, fault, left: times });
       injections.set(apiKey, list);
     },
+    setLtp: (exchange, tradingsymbol, price) => quotes.setLtp(exchange, tradingsymbol, price),
+    refuseMarketData(apiKey, refused = true) {
+      accountOf(apiKey);
+      quotes.refuse(apiKey, refused);
+    },
+    quoteCalls: (apiKey) => quotes.count(apiKey),
     expireToken(apiKey) {
       accountOf(apiKey).accessToken = null;
       for (const ws of sockets.get(apiKey) ?? []) ws.terminate();
