@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
-import type { ApprovalRow, CopyRow, Store } from '../store/index.js';
+import type { ApprovalRow, CopyRow, NewCopy, Store } from '../store/index.js';
 import type { CopyExecutor } from './copy-executor.js';
 import type { EngineEvents } from './events.js';
 
@@ -40,6 +40,22 @@ export class ApprovalManager {
     private readonly events: EngineEvents,
     private readonly log: Logger,
   ) {}
+
+  /**
+   * A request for copies added after the order was first planned (a leader increase): the request
+   * row and its waiting copies in one transaction, then shown.
+   */
+  request(leaderOrderId: string, copies: NewCopy[], rules: { thresholdInr: number | null; timeoutMs: number }, describe: string): void {
+    const id = copies[0]?.approvalId;
+    if (!id) return;
+    const now = this.clock.now();
+    this.store.tx(() => {
+      this.store.approvals.insert({ id, leaderOrderId, state: 'pending', threshold: rules.thresholdInr, expiresAt: now + rules.timeoutMs, createdAt: now });
+      this.store.copies.insert(copies);
+    });
+    const row = this.store.approvals.get(id);
+    if (row) this.opened(row, describe);
+  }
 
   /** Arm the expiry timer of a request just written, and announce it. */
   opened(approval: ApprovalRow, leaderOrder: string): void {

@@ -8,21 +8,20 @@
  */
 import type { Broker, StreamState } from '../brokers/port.js';
 import type { BrokerOrder } from '../domain/order.js';
-import { isTerminal, signedQty } from '../domain/order.js';
-import { splitEntryExit } from '../domain/sizing.js';
+import { signedQty } from '../domain/order.js';
 import { nextSnapshot, isNews, isStaleFirstSight, planLeaderUpdate, type LeaderAction, type LeaderOrderSnapshot } from '../domain/planner.js';
 import { istTime } from '../domain/time.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { PriceBoard } from '../infra/price-board.js';
-import type { CopyRow, NewCopy, Store } from '../store/index.js';
+import type { CopyRow, Store } from '../store/index.js';
 import { snapshotOf } from '../store/leader-repo.js';
 import { ApprovalManager, newApprovalId } from './approvals.js';
 import { KillSwitch } from './kill-switch.js';
 import { CopyExecutor, DEFAULT_EXECUTOR_OPTIONS, type ExecutorOptions } from './copy-executor.js';
 import { CopyPlanner, type Valuation } from './copy-planner.js';
-import { valueGated } from './entry-gate.js';
-import { MarketValuer } from './market-value.js';
+import { approvalNoLongerHolds } from './approval-recheck.js';
+import { MarketEntryHold, MarketValuer } from './market-value.js';
 import { LIVE_COPY_STATES } from './copy-state.js';
 import type { EngineEvents } from './events.js';
 import { ExitLifecycle } from './exit-lifecycle.js';
@@ -33,6 +32,7 @@ import { CopyModifier } from './modify-copies.js';
 import { PositionLoader } from './position-loader.js';
 import type { PositionBook } from './positions.js';
 import { Reconciler } from './reconcile.js';
+import { recoverCopies } from './recovery.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 
 export interface EngineDeps {
@@ -64,17 +64,8 @@ export interface EngineDeps {
   marketValueWaitMs?: number;
 }
 
-/** A leader MARKET entry held back briefly for its own fill price. */
-interface Valuing {
-  u: BrokerOrder;
-  since: number;
-  timer: NodeJS.Timeout;
-}
-
 type Source = 'stream' | 'reconcile' | 'sim';
 
-/** A tapped approval for a market entry is not placed if the price moved against it by more than this. */
-export const APPROVAL_PRICE_TOLERANCE = 0.02;
 
 export class ReplicationEngine {
   readonly followers: Map<string, FollowerRuntime>;
@@ -98,8 +89,7 @@ export class ReplicationEngine {
   private readonly reconciler: Reconciler;
   private readonly log: Logger;
   private readonly updateDeps: FollowerUpdateDeps;
-  private readonly valuer: MarketValuer;
-  private readonly valuing = new Map<string, Valuing>();
+  private readonly hold: MarketEntryHold;
 
   constructor(private readonly d: EngineDeps) {
     this.log = d.logger.child({ module: 'engine' });
@@ -132,8 +122,28 @@ export class ReplicationEngine {
       leaderStatus: (id) => this.snapshot(id)?.status ?? null,
       approval: d.approval,
     });
-    this.valuer = new MarketValuer(d.prices, d.clock, this.log);
-    this.approvals.recheck = (a, copies) => this.recheckApproval(a.leaderOrderId, copies);
+    this.hold = new MarketEntryHold(
+      {
+        approval: d.approval,
+        followers: () => this.followers.values(),
+        quoteAccounts: (ref) => [
+          { id: 'leader', broker: d.leader, ref },
+          ...[...this.followers.values()].map((f) => {
+            const r = d.instruments.resolve(this.leaderBroker, f.master(this.leaderBroker), ref);
+            return { id: f.id, broker: f.broker, ref: r.ok ? r.instrument : null };
+          }),
+        ],
+        mirror: (u, valuation) => {
+          // Meanwhile an update may have mirrored it (its fill came) or ended it: then nothing to do.
+          const prev = this.snapshot(u.orderId);
+          if (this.running && prev && !prev.mirrored && prev.status === 'open') this.apply(u, null, prev, [{ kind: 'mirror' }], performance.now(), valuation);
+        },
+        waitMs: d.marketValueWaitMs ?? 300,
+      },
+      new MarketValuer(d.prices, d.clock, this.log),
+    );
+    const recheck = { store: d.store, positions: d.positions, prices: d.prices, snapshot: (id: string) => this.snapshot(id) };
+    this.approvals.recheck = (a, copies) => approvalNoLongerHolds(recheck, a.leaderOrderId, copies);
     this.modifier = new CopyModifier({
       store: d.store,
       followers: this.followers,
@@ -149,7 +159,9 @@ export class ReplicationEngine {
       approval: d.approval,
       blocked: (f) => this.planner.blocked(f, 'entry', null),
       newApprovalId,
-      requestApproval: (leaderOrderId, copies, describe) => this.requestApproval(leaderOrderId, copies, describe),
+      requestApproval: (leaderOrderId, copies, describe) => {
+        if (d.approval) this.approvals.request(leaderOrderId, copies, d.approval, describe);
+      },
     });
     const followerUpdate = (f: FollowerRuntime, u: BrokerOrder) => this.onFollowerUpdate(f, u);
     // Orders read back while an unknown outcome is settled book their fills like a stream update.
@@ -222,8 +234,7 @@ export class ReplicationEngine {
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.reconciler.stop();
     this.approvals.stop();
-    for (const v of this.valuing.values()) clearTimeout(v.timer);
-    this.valuing.clear();
+    this.hold.stop();
     const idle = Promise.all([...this.followers.values()].map((f) => f.idle()));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
@@ -261,7 +272,9 @@ export class ReplicationEngine {
     if (!this.running) return;
     const t0 = performance.now();
     const prev = this.snapshot(u.orderId);
-    if (!isNews(prev, u)) return;
+    // A working order never mirrored and not waiting for its price lost its wait to a restart: news.
+    const orphaned = prev !== null && !prev.mirrored && prev.status === 'open' && u.status === 'open' && !this.hold.isHeld(u.orderId);
+    if (!isNews(prev, u) && !orphaned) return;
     this.apply(u, source, prev, planLeaderUpdate(prev, u), t0, null);
   }
 
@@ -273,18 +286,14 @@ export class ReplicationEngine {
   private apply(u: BrokerOrder, source: Source | null, prev: LeaderOrderSnapshot | null, actions: LeaderAction[], t0: number, valuation: Valuation | null): void {
     const { store, clock } = this.d;
     const now = clock.now();
-    const held = this.valuing.get(u.orderId);
-    if (held) {
-      clearTimeout(held.timer);
-      this.valuing.delete(u.orderId);
-    }
+    const heldSince = this.hold.release(u.orderId);
     let mirror = actions.some((a) => a.kind === 'mirror');
     const fill = actions.find((a): a is Extract<LeaderAction, { kind: 'fill' }> => a.kind === 'fill');
     const positionBefore = mirror ? this.d.positions.get('leader', u.instrument, u.product) : null;
     // A MARKET entry has no price until it fills (within milliseconds): when a value gate needs one,
     // wait for that fill a bounded moment rather than ask for approval of an unknown value.
-    const since = held?.since ?? now;
-    const hold = mirror && valuation === null && this.holdForValue(u, positionBefore ?? 0, since, now);
+    const since = heldSince ?? now;
+    const hold = mirror && valuation === null && this.hold.shouldHold(u, positionBefore ?? 0, since, now);
     if (hold) mirror = false;
     let approvalId: string | null = null;
     const plan = mirror ? this.planner.plan(u, positionBefore ?? 0, now, () => (approvalId ??= newApprovalId()), valuation ?? undefined) : { copies: [], deferred: [] };
@@ -320,7 +329,7 @@ export class ReplicationEngine {
     });
     this.memo.set(u.orderId, snap);
     this.lastLeaderEventAt = now;
-    if (hold) this.valuing.set(u.orderId, { u, since, timer: this.armValueWait(u.orderId, since + this.valueWaitMs - now) });
+    if (hold) this.hold.hold(u, since, now);
 
     for (const c of inserted) {
       const x = c.state === 'planned' ? deferred.get(c.tag) : undefined;
@@ -346,83 +355,6 @@ export class ReplicationEngine {
         this.cancelCopies(u.orderId, `leader order ${a.why}`);
       }
     }
-  }
-
-  private get valueWaitMs(): number {
-    return this.d.marketValueWaitMs ?? 300;
-  }
-
-  /** Hold a leader entry back for its fill price: a working MARKET entry with no price, a value gate set. */
-  private holdForValue(u: BrokerOrder, leaderNet: number, since: number, now: number): boolean {
-    if (this.valueWaitMs <= 0 || u.status !== 'open' || isTerminal(u.status) || now - since >= this.valueWaitMs) return false;
-    if (u.price > 0 || u.triggerPrice > 0 || u.avgPrice > 0) return false;
-    // Exits never wait: an order that reduces the leader's position is mirrored at once.
-    if (splitEntryExit(u.side, u.quantity, leaderNet).exitQty > 0) return false;
-    return valueGated(this.d.approval, this.followers.values());
-  }
-
-  private armValueWait(orderId: string, ms: number): NodeJS.Timeout {
-    const t = setTimeout(() => void this.valueAfterWait(orderId), Math.max(0, ms));
-    t.unref();
-    return t;
-  }
-
-  /** No fill came in time: value the entry from the last price seen or a quote, then mirror it. */
-  private async valueAfterWait(orderId: string): Promise<void> {
-    const h = this.valuing.get(orderId);
-    if (!h || !this.running) return;
-    this.valuing.delete(orderId);
-    const accounts = [
-      { id: 'leader', broker: this.d.leader, ref: h.u.instrument },
-      ...[...this.followers.values()].map((f) => {
-        const r = this.d.instruments.resolve(this.leaderBroker, f.master(this.leaderBroker), h.u.instrument);
-        return { id: f.id, broker: f.broker, ref: r.ok ? r.instrument : null };
-      }),
-    ];
-    const valuation = await this.valuer.value(h.u.instrument, accounts, this.valueWaitMs);
-    // Meanwhile an update may have mirrored it (its fill came), or ended it: then nothing to do here.
-    const prev = this.snapshot(orderId);
-    if (!this.running || !prev || prev.mirrored || prev.status !== 'open' || this.valuing.has(orderId)) return;
-    this.apply(h.u, null, prev, [{ kind: 'mirror' }], performance.now(), valuation);
-  }
-
-  /** Approval for copies added after the order was first planned (a leader increase). */
-  private requestApproval(leaderOrderId: string, copies: NewCopy[], describe: string): void {
-    const approval = this.d.approval;
-    const id = copies[0]?.approvalId;
-    if (!approval || !id) return;
-    const now = this.d.clock.now();
-    this.d.store.tx(() => {
-      this.d.store.approvals.insert({ id, leaderOrderId, state: 'pending', threshold: approval.thresholdInr, expiresAt: now + approval.timeoutMs, createdAt: now });
-      this.d.store.copies.insert(copies);
-    });
-    const row = this.d.store.approvals.get(id);
-    if (row) this.approvals.opened(row, describe);
-  }
-
-  /**
-   * At the tap: is the world still the one the request showed? The leader order still working, or
-   * its position still open in the entry's direction, and a market price not moved against the
-   * follower beyond APPROVAL_PRICE_TOLERANCE of the value shown. The reason not to place, or null.
-   */
-  private recheckApproval(leaderOrderId: string, copies: CopyRow[]): string | null {
-    const snap = this.snapshot(leaderOrderId);
-    const row = this.d.store.leader.get(leaderOrderId);
-    const c = copies.find((x) => x.state === 'awaiting_approval');
-    if (!snap || !row || !c) return null;
-    if (snap.status !== 'open' && snap.status !== 'transit') {
-      if (snap.filledQty === 0) return `the leader order was ${snap.status}`;
-      const net = this.d.positions.get('leader', row, c.product);
-      const direction = c.side === 'BUY' ? 1 : -1;
-      if (Math.sign(net) !== direction) return `the leader has exited ${c.symbol} (leader now holds ${net})`;
-    }
-    const shown = c.notional !== null && c.plannedQty > 0 ? c.notional / c.plannedQty : null;
-    const nowPrice = c.orderType === 'MARKET' || c.orderType === 'SL-M' ? this.d.prices.last(row) : null;
-    if (shown !== null && nowPrice !== null) {
-      const moved = c.side === 'BUY' ? nowPrice / shown - 1 : 1 - nowPrice / shown;
-      if (moved > APPROVAL_PRICE_TOLERANCE) return `the price moved from ${shown} to ${nowPrice} since the request (over ${APPROVAL_PRICE_TOLERANCE * 100}% against the entry)`;
-    }
-    return null;
   }
 
   private cancelCopies(leaderOrderId: string, why: string): void {
@@ -469,31 +401,10 @@ export class ReplicationEngine {
     return b ? this.loader.load(accountId, b) : Promise.resolve(false);
   }
 
-  /**
-   * Copies a crash left behind: `placing` is resolved by tag, fresh `planned` is placed, stale fails.
-   * Only for followers whose order book has been read (a follower read later is recovered then).
-   */
-  private async recover(only?: FollowerRuntime): Promise<void> {
-    const { store, clock } = this.d;
-    const staleAfter = this.d.staleAfterMs ?? 60_000;
+  /** Copies a crash left behind (see recovery.ts); only for followers whose order book has been read. */
+  private recover(only?: FollowerRuntime): Promise<void> {
     if (!only) this.approvals.voidAllPending('tandem restarted before it was answered');
-    const work: Promise<void>[] = [];
-    for (const c of store.copies.inStates(['placing', 'planned'])) {
-      const f = this.followers.get(c.followerId);
-      if (!f || !f.bookRead || (only && f !== only)) continue;
-      if (c.state === 'placing') work.push(this.executor.recover(c));
-      else if (c.plannedQty <= 0) {
-        // An exit that was waiting for its stale entries' cancels to be sized: never sent as 0.
-        store.copies.update(c.id, { state: 'skipped', reason: 'an exit not yet sized when tandem stopped; the drift watch shows what is left', updatedAt: clock.now() });
-      } else if (clock.now() - c.createdAt <= staleAfter) work.push(this.executor.place(c, null));
-      else {
-        store.copies.update(c.id, { state: 'failed', reason: 'not placed before a restart and now stale; not sent', updatedAt: clock.now() });
-        const row = store.copies.get(c.id);
-        if (row) this.d.events.emit({ type: 'copy_failed', copy: row, consequence: this.consequence(row) });
-      }
-    }
-    if (work.length) this.log.info({ copies: work.length, follower: only?.id }, 'resolving copies left from before the restart');
-    await Promise.all(work);
+    return recoverCopies({ store: this.d.store, clock: this.d.clock, executor: this.executor, followers: this.followers, events: this.d.events, log: this.log, staleAfterMs: this.d.staleAfterMs ?? 60_000, consequence: (c) => this.consequence(c) }, only);
   }
 
   /** Funds for capital-proportional sizing, refreshed in the background only. */

@@ -8,12 +8,15 @@
  */
 import type { Broker } from '../brokers/port.js';
 import { BrokerRejected } from '../brokers/port.js';
-import type { InstrumentRef } from '../domain/order.js';
+import type { BrokerOrder, InstrumentRef } from '../domain/order.js';
 import { instrumentKey } from '../domain/order.js';
+import { splitEntryExit } from '../domain/sizing.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { PriceBoard } from '../infra/price-board.js';
 import type { Valuation } from './copy-planner.js';
+import { valueGated, type ApprovalRules } from './entry-gate.js';
+import type { FollowerRuntime } from './follower.js';
 
 /** One account that may be asked for a quote, with the instrument as its own master lists it. */
 export interface QuoteAccount {
@@ -75,5 +78,80 @@ export class MarketValuer {
       t = setTimeout(() => reject(new Error(`no answer in ${this.timeoutMs} ms`)), this.timeoutMs);
     });
     return Promise.race([p, late]).finally(() => clearTimeout(t));
+  }
+}
+
+/** A leader MARKET entry held back briefly for its own fill price. */
+interface Held {
+  u: BrokerOrder;
+  since: number;
+  timer: NodeJS.Timeout;
+}
+
+export interface HoldDeps {
+  approval: ApprovalRules | undefined;
+  followers: () => Iterable<FollowerRuntime>;
+  /** The accounts to ask for a quote of the leader's instrument (the leader first). */
+  quoteAccounts: (leaderRef: InstrumentRef) => QuoteAccount[];
+  /** After the wait: mirror the order with this valuation, unless an update did it meanwhile. */
+  mirror: (u: BrokerOrder, valuation: Valuation) => void;
+  waitMs: number;
+}
+
+/**
+ * The wait before a MARKET entry is valued. A working leader entry with no price at all, when a
+ * value gate is set, is not mirrored at once: its fill (milliseconds later) brings the price, and
+ * that update mirrors it as usual. If none comes within `waitMs`, the entry is valued by the
+ * MarketValuer and mirrored then. Exits never wait; without a value gate nothing waits.
+ */
+export class MarketEntryHold {
+  private readonly held = new Map<string, Held>();
+
+  constructor(
+    private readonly d: HoldDeps,
+    private readonly valuer: MarketValuer,
+  ) {}
+
+  /** An update for the order came: stop its wait. Returns when the wait began (to bound a new one). */
+  release(orderId: string): number | null {
+    const h = this.held.get(orderId);
+    if (!h) return null;
+    clearTimeout(h.timer);
+    this.held.delete(orderId);
+    return h.since;
+  }
+
+  isHeld(orderId: string): boolean {
+    return this.held.has(orderId);
+  }
+
+  /** Whether this first sight of `u` should wait for its price (see the class comment). */
+  shouldHold(u: BrokerOrder, leaderNet: number, since: number, now: number): boolean {
+    if (this.d.waitMs <= 0 || u.status !== 'open' || now - since >= this.d.waitMs) return false;
+    if (u.price > 0 || u.triggerPrice > 0 || u.avgPrice > 0) return false;
+    // Exits never wait: an order that reduces the leader's position is mirrored at once.
+    if (splitEntryExit(u.side, u.quantity, leaderNet).exitQty > 0) return false;
+    return valueGated(this.d.approval, this.d.followers());
+  }
+
+  hold(u: BrokerOrder, since: number, now: number): void {
+    const t = setTimeout(() => void this.afterWait(u.orderId), Math.max(0, since + this.d.waitMs - now));
+    t.unref();
+    this.held.set(u.orderId, { u, since, timer: t });
+  }
+
+  /** Still held while the quote is asked: an update meanwhile releases it and mirrors it itself. */
+  private async afterWait(orderId: string): Promise<void> {
+    const h = this.held.get(orderId);
+    if (!h) return;
+    const valuation = await this.valuer.value(h.u.instrument, this.d.quoteAccounts(h.u.instrument), this.d.waitMs);
+    if (this.held.get(orderId) !== h) return;
+    this.held.delete(orderId);
+    this.d.mirror(h.u, valuation);
+  }
+
+  stop(): void {
+    for (const h of this.held.values()) clearTimeout(h.timer);
+    this.held.clear();
   }
 }

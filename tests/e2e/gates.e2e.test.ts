@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeDhan, type FakeDhan } from '../fakes/dhan.js';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram.js';
 import type { App } from '../../src/app.js';
-import { dhanAccountEnv, dhanEndpointsEnv, startTestApp, TEST_BOT_TOKEN } from './harness.js';
+import { dhanAccountEnv, dhanEndpointsEnv, startTestApp, tempDbPath, TEST_BOT_TOKEN } from './harness.js';
 import { fillWhenWorking, until } from '../chaos/world.js';
 
 const ADMIN = 111;
@@ -154,5 +154,44 @@ describe('a threshold just under the order: estimates shown, increases and late 
     await app.engine.idle();
     expect(working(dhan, FOLLOWER).map((x) => x.quantity).sort((a, b) => a - b)).toEqual([LOT, 19 * LOT]);
     expect(dhan.placeRequests(FOLLOWER)[1]!.body).toMatchObject({ quantity: 19 * LOT, price: 120, orderType: 'LIMIT' });
+  });
+});
+
+describe('a MARKET entry waiting for its price when tandem restarts', () => {
+  it('is valued and copied after the restart, once', async () => {
+    const LEADER = '1100000031';
+    const FOLLOWER = '1100000032';
+    const dbPath = tempDbPath();
+    let w = await startWorld(LEADER, FOLLOWER, { APPROVAL_THRESHOLD_INR: '1000000000', DATABASE_PATH: dbPath });
+    const { dhan } = w;
+    try {
+      const o = dhan.placeAsUser(LEADER, { securityId: NIFTY_PE, exchangeSegment: 'NSE_FNO', transactionType: 'BUY', quantity: LOT, orderType: 'MARKET', productType: 'MARGIN' });
+      // Seen working, not mirrored: it waits up to 300 ms for its fill. Stop inside that wait.
+      await until(() => w.app.store.leader.get(o.orderId)?.status === 'open', 'the leader order seen working', 5000);
+      expect(w.app.store.copies.forLeaderOrder(o.orderId)).toEqual([]);
+      await w.app.stop();
+      dhan.setLtp('NSE_FNO', NIFTY_PE, 90);
+      const app = await startTestApp({
+        TRADING_MODE: 'live',
+        TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
+        TELEGRAM_API_ROOT: w.tg.apiRoot,
+        TELEGRAM_ADMIN_IDS: String(ADMIN),
+        ...dhanAccountEnv('LEADER_', LEADER, dhan.token(LEADER)),
+        FOLLOWERS: 'f1',
+        ...dhanAccountEnv('FOLLOWER_F1_', FOLLOWER, dhan.token(FOLLOWER)),
+        ...dhanEndpointsEnv(dhan),
+        APPROVAL_THRESHOLD_INR: '1000000000',
+        DATABASE_PATH: dbPath,
+      });
+      w = { ...w, app };
+      await until(() => dhan.placeRequests(FOLLOWER).length === 1, 'the copy placed after the restart', 5000);
+      await app.engine.idle();
+      expect(app.store.copies.forLeaderOrder(o.orderId).map((c) => [c.state, c.plannedQty])).toEqual([['open', LOT]]);
+      expect(app.store.copies.forLeaderOrder(o.orderId)[0]!.reason).toContain('quote from leader @ 90');
+      expect(dhan.placeRequests(FOLLOWER)).toHaveLength(1);
+    } finally {
+      await w.app.stop();
+      await Promise.all([dhan.close(), w.tg.close()]);
+    }
   });
 });
