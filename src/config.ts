@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_RULES, RULE_NAMES, RULE_SPECS, parseRule, type FollowerRules } from './domain/rules.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -42,6 +43,8 @@ export interface FollowerConfig {
   maxLots: number | null;
   maxOrderValue: number | null;
   ordersPerSecond: number;
+  /** Per-follower rules from the environment (the chat may override them; see engine/follower-rules.ts). */
+  rules: FollowerRules;
 }
 
 export interface Config {
@@ -63,6 +66,12 @@ export interface Config {
   tokenEncryptionKey: string | null;
   /** Scheduled jobs, `HH:MM` IST. */
   jobs: { tokenCheckAt: string; nagUntil: string; dailySummaryAt: string };
+  /** Entries are copied only from..until (IST `HH:MM`, either may be null); exits always. */
+  entryWindow: { from: string | null; until: string | null };
+  /** IST `HH:MM` on trading days when each follower's open intraday copies are closed; null = off. */
+  squareOffAt: string | null;
+  /** Extra market holidays (`YYYY-MM-DD`), on top of the shipped NSE list. */
+  marketHolidays: string[];
   /** Pace of the simulated leader, ms between actions (0 = only when driven by tests). */
   simIntervalMs: number;
   /** Deadline of one broker REST call, ms. */
@@ -220,6 +229,7 @@ export function parseConfig(env: Env): Config {
       maxLots: optional(env, `${p}MAX_LOTS`, z.coerce.number().int().positive(), 'a whole number of lots ≥ 1'),
       maxOrderValue: optional(env, `${p}MAX_ORDER_VALUE`, positiveNumber, 'a rupee amount greater than 0'),
       ordersPerSecond: read(env, `${p}ORDERS_PER_SECOND`, positiveNumber.max(100), 'a number of orders per second, greater than 0 and at most 100', 10),
+      rules: followerRules(env, p),
     };
   });
 
@@ -230,6 +240,23 @@ export function parseConfig(env: Env): Config {
     dailySummaryAt: read(env, 'DAILY_SUMMARY_AT', hhmm, 'a time of day HH:MM (IST, 24-hour), like 15:45', '15:45'),
   };
   if (jobs.nagUntil <= jobs.tokenCheckAt) fail('NAG_UNTIL', jobs.nagUntil, `a time of day HH:MM later than TOKEN_CHECK_AT (${jobs.tokenCheckAt})`);
+  const hhmmAccepted = (example: string) => `a time of day HH:MM (IST, 24-hour), like ${example}`;
+  const entryWindow = {
+    from: optional(env, 'COPY_ENTRIES_FROM', hhmm, hhmmAccepted('09:20')),
+    until: optional(env, 'COPY_ENTRIES_UNTIL', hhmm, hhmmAccepted('15:00')),
+  };
+  if (entryWindow.from && entryWindow.until && entryWindow.until <= entryWindow.from) fail('COPY_ENTRIES_UNTIL', entryWindow.until, `${hhmmAccepted('15:00')}, later than COPY_ENTRIES_FROM (${entryWindow.from})`);
+  const squareOffAt = optional(env, 'SQUARE_OFF_AT', hhmm, hhmmAccepted('15:10'));
+  const marketHolidays = read(
+    env,
+    'MARKET_HOLIDAYS',
+    z
+      .string()
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/))),
+    'a comma list of dates YYYY-MM-DD, like 2026-12-25,2027-01-26',
+    [],
+  );
   const tokenEncryptionKey = optional(
     env,
     'TOKEN_ENCRYPTION_KEY',
@@ -242,6 +269,9 @@ export function parseConfig(env: Env): Config {
     databasePath,
     tokenEncryptionKey,
     jobs,
+    entryWindow,
+    squareOffAt,
+    marketHolidays,
     logLevel,
     telegram: { botToken, apiRoot, adminIds, viewerIds },
     leader: { id: 'leader', broker: leaderBroker, credentials: leaderCreds },
@@ -276,6 +306,20 @@ export function parseConfig(env: Env): Config {
       kiteLoginUrl: read(env, 'KITE_LOGIN_URL', url, 'an http(s) URL', 'https://kite.zerodha.com/connect/login'),
     },
   };
+}
+
+/** A follower's rules from `FOLLOWER_<ID>_<RULE>`; unset ones take the defaults. */
+function followerRules(env: Env, prefix: string): FollowerRules {
+  const rules: Record<string, unknown> = { ...DEFAULT_RULES };
+  for (const name of RULE_NAMES) {
+    const key = `${prefix}${RULE_SPECS[name].env}`;
+    const raw = env[key]?.trim();
+    if (!raw) continue;
+    const r = parseRule(name, raw);
+    if (!r.ok) fail(key, raw, r.accepted);
+    rules[name] = r.value;
+  }
+  return rules as unknown as FollowerRules;
 }
 
 /** Every secret value in the configuration, for the log scrubber. */

@@ -8,9 +8,10 @@ import type { FollowerConfig } from '../../src/config.js';
 import { gateEntry, valueGated, type GateInput } from '../../src/engine/entry-gate.js';
 import { FollowerRuntime } from '../../src/engine/follower.js';
 import type { Broker } from '../../src/brokers/port.js';
+import { DEFAULT_RULES } from '../../src/domain/rules.js';
 
 function follower(cfg: Partial<FollowerConfig> = {}): FollowerRuntime {
-  const full: FollowerConfig = { id: 'f1', broker: 'paper', credentials: {} as FollowerConfig['credentials'], sizing: 'ratio', ratio: 1, fixedLots: 1, maxLots: null, maxOrderValue: null, ordersPerSecond: 10, ...cfg };
+  const full: FollowerConfig = { id: 'f1', broker: 'paper', credentials: {} as FollowerConfig['credentials'], sizing: 'ratio', ratio: 1, fixedLots: 1, maxLots: null, maxOrderValue: null, ordersPerSecond: 10, rules: DEFAULT_RULES, ...cfg };
   return new FollowerRuntime(full, {} as Broker);
 }
 
