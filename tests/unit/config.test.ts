@@ -1,3 +1,4 @@
+import { DEFAULT_RULES } from '../../src/domain/rules.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,6 +139,7 @@ describe('parseConfig: a full live configuration', () => {
         maxLots: 4,
         maxOrderValue: 250000.5,
         ordersPerSecond: 2.5,
+        rules: DEFAULT_RULES,
       },
       {
         id: 'bob',
@@ -149,6 +151,7 @@ describe('parseConfig: a full live configuration', () => {
         maxLots: null,
         maxOrderValue: null,
         ordersPerSecond: 10,
+        rules: DEFAULT_RULES,
       },
     ]);
     expect(cfg.approval).toEqual({ thresholdInr: 100000, lotsAbove: 20, timeoutSeconds: 90 });
@@ -156,6 +159,50 @@ describe('parseConfig: a full live configuration', () => {
     expect(cfg.reconcileEveryMs).toBe(0);
     expect(cfg.endpoints.dhanApiUrl).toBe('https://sandbox.dhan.co/v2');
     expect(cfg.endpoints.kiteWsUrl).toBe('ws://localhost:9000');
+  });
+
+  it('reads per-follower rules and the day rules', () => {
+    const cfg = parseConfig({
+      ...PAPER_A,
+      FOLLOWER_A_SEGMENTS: 'NFO, bfo',
+      FOLLOWER_A_SYMBOLS: 'nifty,BANKNIFTY',
+      FOLLOWER_A_EXCLUDE_SYMBOLS: 'M&M',
+      FOLLOWER_A_PRODUCT: 'Delivery',
+      FOLLOWER_A_MAX_OPEN_POSITIONS: '3',
+      FOLLOWER_A_MAX_DAILY_LOSS_INR: '₹25,000',
+      FOLLOWER_A_ON_MAX_LOSS: 'flatten',
+      FOLLOWER_A_UNFILLED_AFTER_S: '30',
+      FOLLOWER_A_UNFILLED: 'chase',
+      COPY_ENTRIES_FROM: '09:20',
+      COPY_ENTRIES_UNTIL: '15:00',
+      SQUARE_OFF_AT: '15:10',
+      MARKET_HOLIDAYS: '2026-12-31, 2027-01-01',
+    });
+    expect(cfg.followers[0]?.rules).toEqual({
+      segments: ['NFO', 'BFO'],
+      symbols: ['NIFTY', 'BANKNIFTY'],
+      excludeSymbols: ['M&M'],
+      product: 'delivery',
+      maxOpenPositions: 3,
+      maxDailyLossInr: 25000,
+      onMaxLoss: 'flatten',
+      unfilledAfterS: 30,
+      unfilled: 'chase',
+    });
+    expect(cfg.entryWindow).toEqual({ from: '09:20', until: '15:00' });
+    expect(cfg.squareOffAt).toBe('15:10');
+    expect(cfg.marketHolidays).toEqual(['2026-12-31', '2027-01-01']);
+  });
+
+  it.each([
+    ['FOLLOWER_A_SEGMENTS', 'NSE,NFO', 'FOLLOWER_A_SEGMENTS ="NSE,NFO" is invalid: a comma list of NSE_EQ, BSE_EQ, NFO, BFO, MCX, CDS (or all)'],
+    ['FOLLOWER_A_PRODUCT', 'MIS', 'FOLLOWER_A_PRODUCT ="MIS" is invalid: one of same, intraday, carry, delivery'],
+    ['FOLLOWER_A_MAX_DAILY_LOSS_INR', '-5', 'FOLLOWER_A_MAX_DAILY_LOSS_INR ="-5" is invalid: a rupee amount greater than 0 (or none)'],
+    ['FOLLOWER_A_UNFILLED', 'wait', 'FOLLOWER_A_UNFILLED ="wait" is invalid: one of keep, cancel, chase'],
+    ['COPY_ENTRIES_UNTIL', '9:00', 'COPY_ENTRIES_UNTIL ="9:00" is invalid: a time of day HH:MM (IST, 24-hour), like 15:00'],
+    ['MARKET_HOLIDAYS', '2026-13-01', 'MARKET_HOLIDAYS ="2026-13-01" is invalid: a comma list of dates YYYY-MM-DD, like 2026-12-25,2027-01-26'],
+  ])('a bad %s stops start-up with one line naming it', (name, value, message) => {
+    expect(() => parseConfig({ ...PAPER_A, [name]: value })).toThrow(message);
   });
 
   it('trims values', () => {
