@@ -123,7 +123,9 @@ export class CopyModifier {
     const scaled = floorLots(((planned / first.lotSize) * a.quantity) / prev.quantity) * first.lotSize;
     const filled = counted.reduce((n, c) => n + c.filledQty, 0);
     // Never more than is held (what filled already is part of what was held), never below what filled.
-    const cap = filled + Math.abs(this.d.positions.get(f.id, first, first.product));
+    // Only a position on the side this exit closes counts (a SELL closes a long): never through zero.
+    const held = this.d.positions.get(f.id, first, first.product);
+    const cap = filled + (Math.sign(held) === (first.side === 'SELL' ? 1 : -1) ? Math.abs(held) : 0);
     return { target: Math.max(filled, Math.min(scaled, cap)), wait: null, why: '', unitValue: null };
   }
 
