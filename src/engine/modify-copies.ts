@@ -124,8 +124,8 @@ export class CopyModifier {
     const filled = counted.reduce((n, c) => n + c.filledQty, 0);
     // Never more than is held (what filled already is part of what was held), never below what filled.
     // Only a position on the side this exit closes counts (a SELL closes a long): never through zero.
-    const held = this.d.positions.get(f.id, first, first.product);
-    const cap = filled + (Math.sign(held) === (first.side === 'SELL' ? 1 : -1) ? Math.abs(held) : 0);
+    const pos = this.d.positions.get(f.id, first, first.product);
+    const cap = filled + (Math.sign(pos) === (first.side === 'SELL' ? 1 : -1) ? Math.abs(pos) : 0);
     return { target: Math.max(filled, Math.min(scaled, cap)), wait: null, why: '', unitValue: null };
   }
 
