@@ -15,6 +15,13 @@ const PAUSE_ALL = 'pause:all';
 const HALT = 'halt';
 const pauseKey = (id: string) => `pause:${id}`;
 const ratioKey = (id: string) => `ratio:${id}`;
+const ruleKey = (id: string, rule: string) => `rule:${id}:${rule}`;
+
+/** A rule set from the chat: `set` false once reset to the env value (rule values may be null). */
+interface RuleOverride {
+  set: boolean;
+  value: unknown;
+}
 
 export class RuntimeSettings {
   private readonly cache = new Map<string, unknown>();
@@ -65,5 +72,20 @@ export class RuntimeSettings {
 
   setRatio(followerId: string, ratio: number, by: number | null): void {
     this.set(ratioKey(followerId), ratio, by);
+  }
+
+  /** A follower's rule set from the chat, as `{ value }`, or undefined when the env value applies. */
+  ruleOverride(followerId: string, rule: string): { value: unknown } | undefined {
+    const v = this.cache.get(ruleKey(followerId, rule)) as RuleOverride | undefined;
+    return v && typeof v === 'object' && v.set ? { value: v.value } : undefined;
+  }
+
+  setRuleOverride(followerId: string, rule: string, value: unknown, by: number | null): void {
+    this.set(ruleKey(followerId, rule), { set: true, value } satisfies RuleOverride, by);
+  }
+
+  /** Back to the env value (kept as a row so when and by whom stays on record). */
+  clearRuleOverride(followerId: string, rule: string, by: number | null): void {
+    this.set(ruleKey(followerId, rule), { set: false, value: null } satisfies RuleOverride, by);
   }
 }
