@@ -49,3 +49,74 @@ export function pnlSeries(fills: FillLike[], marksFrom: FillLike[]): PnlPoint[] 
   }
   return out;
 }
+
+/**
+ * The part of today's fills that is today's own trading: `carried(key)` is the signed quantity the
+ * account held in that position before today (its opening baseline). A fill that reduces the
+ * position closes today's own open quantity first, then the carried quantity — that part is left
+ * out (its price at the start of the day is not known, so its P&L cannot be told) — and any rest
+ * opens a new position of today. Fills must be in time order.
+ */
+export function todaysLots(fills: FillLike[], carried: (key: string) => number): FillLike[] {
+  const day = new Map<string, number>();
+  const left = new Map<string, number>();
+  const out: FillLike[] = [];
+  for (const f of fills) {
+    const sign = f.side === 'BUY' ? 1 : -1;
+    const own = day.get(f.key) ?? 0;
+    const old = left.has(f.key) ? left.get(f.key)! : carried(f.key);
+    let qty = f.qty;
+    // Closing today's own quantity counts; closing the carried quantity does not.
+    const closesOwn = Math.sign(own) === -sign ? Math.min(qty, Math.abs(own)) : 0;
+    qty -= closesOwn;
+    const closesCarried = Math.sign(old) === -sign ? Math.min(qty, Math.abs(old)) : 0;
+    qty -= closesCarried;
+    left.set(f.key, old + sign * closesCarried);
+    const counted = closesOwn + qty;
+    day.set(f.key, own + sign * counted);
+    if (counted > 0) out.push(counted === f.qty ? f : { ...f, qty: counted });
+  }
+  return out;
+}
+
+/** A price seen for an instrument, and when. */
+export interface Mark {
+  price: number;
+  at: number;
+}
+
+export interface DayPnl {
+  /** Realised + open P&L of today's own trading; null when an open position has no price. */
+  pnl: number | null;
+  /** Today's own positions still open, each with the mark it was valued at (null: no price). */
+  open: { key: string; qty: number; mark: Mark | null }[];
+  /** When the stalest mark of an open position was seen; null when nothing is open or unpriced. */
+  oldestMarkAt: number | null;
+}
+
+/**
+ * Today's P&L of an account's own trading (see `todaysLots`): cash flow of today's fills plus what
+ * is still open marked at `marks(key)`, else at the last fill price of that key (fills are prices
+ * seen too). Uses `pnlOf` for the sum.
+ */
+export function dayPnl(fills: FillLike[], carried: (key: string) => number, marks: (key: string) => Mark | null): DayPnl {
+  const lastFill = new Map<string, Mark>();
+  for (const f of fills) if (f.price > 0) lastFill.set(f.key, { price: f.price, at: f.at });
+  const lots = todaysLots(fills, carried);
+  const qty = new Map<string, number>();
+  for (const f of lots) qty.set(f.key, (qty.get(f.key) ?? 0) + (f.side === 'BUY' ? f.qty : -f.qty));
+  const open: DayPnl['open'] = [];
+  for (const [key, q] of qty) {
+    if (q === 0) continue;
+    const seen = marks(key);
+    const fill = lastFill.get(key) ?? null;
+    open.push({ key, qty: q, mark: seen && (!fill || seen.at >= fill.at) ? seen : (fill ?? seen) });
+  }
+  const priced = open.every((o) => o.mark !== null);
+  const markOf = new Map(open.map((o) => [o.key, o.mark?.price ?? null]));
+  return {
+    pnl: priced ? pnlOf(lots, (k) => markOf.get(k) ?? null) : null,
+    open,
+    oldestMarkAt: priced && open.length ? Math.min(...open.map((o) => o.mark!.at)) : null,
+  };
+}
