@@ -40,6 +40,8 @@ export interface FollowerUpdateDeps {
   prices: PriceBoard;
   events: EngineEvents;
   consequence: (c: CopyRow) => string;
+  /** A new fill of this follower was booked (the daily loss limit evaluates it). */
+  onFill?: (followerId: string) => void;
 }
 
 /** Apply one follower order update. Synchronous; a repeat of what is recorded changes nothing. */
@@ -88,6 +90,7 @@ export function applyFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u
   // Counted once: only a fill row that is new moves the position (a replay finds its row there).
   if (counted) d.positions.add(f.id, u.instrument, u.product, signedQty(u.side, fillQty));
   if (fillQty > 0 && f.broker.kind !== 'paper') d.prices.publish(u.instrument, u.avgPrice);
+  if (counted) d.onFill?.(f.id);
   if (!copy || !after || after.state === copy.state) return;
   if (after.state === 'filled') {
     const leader = store.leader.get(copy.leaderOrderId);
