@@ -9,9 +9,20 @@
  * tests/unit/test-instruments.test.ts fails if the two lists drift apart. One contract, the SENSEX
  * option, is deliberately missing from Kite's master: the "unmappable instrument" case.
  *
- * GUESSES (marked): derivative tokens are made up (real ones change every series); Kite's `name`
- * for equities is the company name as Kite lists it; RELIANCE (2885, BSE 500325), HDFCBANK (1333)
- * and INFY (1594) are the real exchange tokens.
+ * Kite's `name` is what its master really holds: the company name for an equity (real rows:
+ * `408065,1594,INFY,INFOSYS,…`, `738561,2885,RELIANCE,RELIANCE INDUSTRIES,…`), the underlying for a
+ * derivative (NIFTY, BANKNIFTY, CRUDEOIL, USDINR). So a cross-broker check that compared an equity's
+ * `name` with Dhan's symbol would refuse INFY here as it did in production (issue 15).
+ * RELIANCE (2885, BSE 500325), HDFCBANK (1333) and INFY (1594) are the real exchange tokens.
+ *
+ * GUESSES (marked): derivative tokens are made up (real ones change every series); HDFCBANK's Kite
+ * `name` (HDFC BANK) follows the same company-name rule.
+ *
+ * Known differences from the real masters, kept because the fake Dhan (tests/fakes/dhan/instruments.ts)
+ * must list the same symbols: Dhan dates an MCX contract to the day (`CRUDEOIL-18Dec2026-FUT`, not
+ * `CRUDEOIL-Dec2026-FUT`), and leaves SM_SYMBOL_NAME blank (or a mnemonic such as BSXOPT) on NSE/BSE
+ * derivative rows; the loader takes the underlying from the trading symbol either way
+ * (tests/unit/instrument-mapping.test.ts has the real shapes).
  */
 import type { Instrument } from '../../src/domain/instrument.js';
 import type { Segment } from '../../src/domain/order.js';
@@ -22,7 +33,7 @@ export interface TestInstrument {
   segment: Segment;
   /** Exchange token = Dhan security id = Kite exchange_token. */
   securityId: string;
-  /** Underlying / company name (Kite `name`, Dhan SM_SYMBOL_NAME-ish). */
+  /** Kite's `name`: the company name for an equity (INFOSYS for INFY), the underlying for a derivative. */
   name: string;
   lotSize: number;
   tickSize: number;

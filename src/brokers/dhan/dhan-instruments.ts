@@ -11,9 +11,14 @@
  *   Rule: NSE_CURRENCY ticks are always paise (0.25 → ₹0.0025); elsewhere a value ≥ 1 is paise
  *   (5.0000 → ₹0.05, MCX 100.0 → ₹1) and a value < 1 is already rupees. No NSE/BSE equity or F&O tick
  *   is ₹1 or more, so the rule cannot misread a real rupee tick in those segments.
- * - name: the underlying symbol, for cross-broker checks: for derivatives SM_SYMBOL_NAME when it looks
- *   like a symbol (one word), otherwise the trading symbol up to its first '-' (NIFTY-Dec2026-… →
- *   NIFTY); for cash instruments the trading symbol itself (SM_SYMBOL_NAME there is the company name).
+ * - name: the underlying symbol, for cross-broker checks against Kite's `name` (NIFTY, BANKNIFTY,
+ *   SENSEX, RELIANCE, BAJAJ-AUTO, CRUDEOIL). For derivatives it is the trading symbol before its expiry:
+ *   `NIFTY-Dec2026-26000-CE` → NIFTY, `BAJAJ-AUTO-Oct2026-FUT` → BAJAJ-AUTO, and MCX's day-dated
+ *   `CRUDEOIL-19Oct2026-FUT` → CRUDEOIL. SM_SYMBOL_NAME is not used there: on NSE/BSE derivative rows
+ *   it is blank, or a contract mnemonic rather than the underlying (BSXOPT for SENSEX options,
+ *   BKXFUT for BANKEX, DRRLFUT for DRREDDY: OpenAlgo's broker/dhan master_contract_db.py counts them);
+ *   a symbol not in that shape falls back to the part before its first '-'. For cash instruments
+ *   `name` is the trading symbol itself (SM_SYMBOL_NAME there is the company name, INFOSYS LIMITED).
  * - expiry: YYYY-MM-DD, null for `0001-01-01`/blank. strike: null unless an option (non-options carry
  *   -0.01 or -1). optionType: CE/PE, else null. freezeQty: not in the compact file → null.
  */
@@ -90,9 +95,9 @@ export async function loadDhanInstruments(opts: LoadDhanInstrumentsOptions): Pro
 /** The columns the loader reads, in the order of a record handed to `dhanRecordReader`'s function. */
 export const DHAN_COLUMNS = [
   'SEM_EXM_EXCH_ID', 'SEM_SEGMENT', 'SEM_SMST_SECURITY_ID', 'SEM_INSTRUMENT_NAME', 'SEM_TRADING_SYMBOL', 'SEM_LOT_UNITS',
-  'SEM_EXPIRY_DATE', 'SEM_STRIKE_PRICE', 'SEM_OPTION_TYPE', 'SEM_TICK_SIZE', 'SM_SYMBOL_NAME',
+  'SEM_EXPIRY_DATE', 'SEM_STRIKE_PRICE', 'SEM_OPTION_TYPE', 'SEM_TICK_SIZE',
 ] as const;
-const EXCH = 0, SEG = 1, ID = 2, INSTRUMENT = 3, SYMBOL = 4, LOT = 5, EXPIRY = 6, STRIKE = 7, OPTION = 8, TICK = 9, SM_NAME = 10;
+const EXCH = 0, SEG = 1, ID = 2, INSTRUMENT = 3, SYMBOL = 4, LOT = 5, EXPIRY = 6, STRIKE = 7, OPTION = 8, TICK = 9;
 
 /** One compact-master record (by column name) → Instrument, or null when it is outside the model (indices, …). */
 export function dhanInstrumentOfCsv(r: Record<string, string | undefined>): Instrument | null {
@@ -134,7 +139,7 @@ export function dhanRecordReader(): (f: CsvRecord) => Instrument | null {
       segment,
       securityId,
       symbol,
-      name: underlying(segment, symbol, f[SM_NAME]),
+      name: underlying(segment, symbol),
       lotSize: lotSize > 0 ? lotSize : 1,
       tickSize,
       expiry,
@@ -158,9 +163,13 @@ function expiryDate(raw: string | undefined): string | null {
   return m && m[1] && !m[1].startsWith('0001') ? m[1] : null;
 }
 
-function underlying(segment: Segment, symbol: string, smName: string | undefined): string {
+/** A derivative's trading symbol: underlying, `-`, optional day, month, year, `-`, … (see the module comment). */
+const DERIVATIVE_SYMBOL = /^(.+?)-(?:\d{1,2})?[A-Za-z]{3}\d{4}-/;
+
+/** The underlying of a contract, for cross-broker checks (see the module comment). */
+function underlying(segment: Segment, symbol: string): string {
   if (segment === 'NSE_EQ' || segment === 'BSE_EQ') return symbol;
-  const sm = (smName ?? '').trim();
-  if (sm && !/\s/.test(sm)) return sm;
-  return symbol.split('-')[0] ?? symbol;
+  const m = DERIVATIVE_SYMBOL.exec(symbol);
+  if (m?.[1]) return m[1];
+  return symbol.split('-')[0] || symbol;
 }

@@ -6,6 +6,10 @@
  * Columns: instrument_token, exchange_token, tradingsymbol, name, last_price, expiry, strike,
  * tick_size, lot_size, instrument_type, segment, exchange.
  * Rows of exchanges we do not trade (BCD, NSEIX, …) and index rows (segment INDICES) are skipped.
+ * `name` is kept as Kite writes it: the underlying for derivatives (NIFTY, SENSEX, RELIANCE, CRUDEOIL),
+ * the company name for equities (`408065,1594,INFY,INFOSYS,…`), which is why the cross-broker check
+ * compares equities by token and trading symbol instead (mappingMismatch). An NSE equity outside the
+ * EQ series carries it in the trading symbol (`20MICRONS-BE`).
  */
 import type { Readable } from 'node:stream';
 import type { Instrument, InstrumentSink } from '../../domain/instrument.js';
