@@ -6,7 +6,7 @@
  * the listings disagree.
  */
 import type { Instrument } from '../domain/instrument.js';
-import { isDerivative, mappingMismatch } from '../domain/instrument.js';
+import { isDerivative, mappingMismatch, sameEquitySymbol } from '../domain/instrument.js';
 import type { InstrumentRef } from '../domain/order.js';
 import { instrumentKey } from '../domain/order.js';
 import type { Store } from '../store/index.js';
@@ -87,6 +87,9 @@ export class InstrumentResolver {
       if (why) return { ok: false, reason: `${ref.symbol} does not map to ${followerBroker} ${follower.symbol}: ${why}` };
     } else if (isDerivative(ref.segment)) {
       return { ok: false, reason: `${ref.symbol} is not in the ${leaderBroker} instrument master, so its ${followerBroker} match cannot be checked` };
+    } else if (!sameEquitySymbol(ref.symbol, follower.symbol)) {
+      // No leader listing to compare: the leader order's own symbol is what the token must be.
+      return { ok: false, reason: `${ref.symbol} does not map to ${followerBroker} ${follower.symbol}: trading symbol differs (${ref.symbol} vs ${follower.symbol})` };
     }
     return { ok: true, instrument: follower };
   }

@@ -179,6 +179,16 @@ describe('Dhan ↔ Kite instrument gate, by segment, on real-shaped master rows'
   });
 });
 
+describe('an equity the leader master does not list', () => {
+  it("is checked against the leader order's own symbol: a token listed under another symbol is refused", async () => {
+    const { r, kite } = await resolverOf([], [MAPS[0]!.kite]);
+    const k = kite[0]!;
+    expect(r.resolve('dhan', 'kite', { segment: 'NSE_EQ', securityId: k.securityId, symbol: 'INFY' })).toEqual({ ok: true, instrument: k });
+    const refused = r.resolve('dhan', 'kite', { segment: 'NSE_EQ', securityId: k.securityId, symbol: 'TCS' });
+    expect(refused).toEqual({ ok: false, reason: 'TCS does not map to kite INFY: trading symbol differs (TCS vs INFY)' });
+  });
+});
+
 describe('sameEquitySymbol', () => {
   it.each<{ a: string; b: string; same: boolean }>([
     { a: 'INFY', b: 'INFY', same: true },
