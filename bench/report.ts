@@ -1,6 +1,7 @@
 /** The human table and the targets. */
 import type { Machine } from './machine.js';
 import type { InstrumentLoadResult } from './instrument-child.js';
+import { renderMarket, type MarketResult } from './market-entry.js';
 import type { TandemResult } from './tandem.js';
 import type { RunResult, Workload } from './workload.js';
 
@@ -22,6 +23,8 @@ export interface Results {
   scenarios: ScenarioResult[];
   /** The tandem process's VmRSS after a run, the highest over the runs. */
   steadyRssMb: number;
+  /** MARKET entries with and without a value gate (market-entry.ts); absent with --no-market. */
+  market?: MarketResult;
   targets: Target[];
 }
 
@@ -60,6 +63,12 @@ export function render(r: Results): string {
   out.push(`tandem bench — engine: ${r.engine}`);
   out.push(`machine   ${m.nproc} CPU (${m.cpu}) · ${m.memTotalGiB} GiB RAM · node ${m.node} · ${m.platform} · SQLite files on ${m.dbFs}`);
   out.push(`          load average ${m.loadAvgAtStart} at start, ${r.loadAvgAtEnd} at end${Math.max(m.loadAvgAtStart, r.loadAvgAtEnd) > m.nproc / 2 ? '  ← the machine was busy with other work: figures are pessimistic' : ''}`);
+  if (r.scenarios.length === 0) {
+    // --market: that phase only.
+    if (r.market) out.push('', renderMarket(r.market));
+    out.push('', `bench wall time ${f(r.elapsedS, 0)} s`);
+    return out.join('\n');
+  }
   out.push(
     `workload  per run: ${w.warmup} warm-up + ${w.orders} measured leader orders, paced ${w.paceMs} ms apart or slower: the pace is slowed until tandem's main thread`,
   );
@@ -119,6 +128,7 @@ export function render(r: Results): string {
   const benchAfter = r.scenarios.map((s) => s.tandem.benchRssAfterMb);
   const [lo, hi] = [f(Math.min(...benchAfter), 0), f(Math.max(...benchAfter), 0)];
   out.push(`          the bench process (the fakes and the measurement, not tandem): ${f(r.benchRssAtStartMb, 0)} MB at its start, ${lo === hi ? lo : `${lo}–${hi}`} MB after the tandem runs`);
+  if (r.market) out.push('', renderMarket(r.market));
   out.push('');
   out.push(`bench wall time ${f(r.elapsedS, 0)} s`);
   out.push('');

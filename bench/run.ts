@@ -8,11 +8,14 @@
  *          --paced-budget-s S --burst-budget-s S (runs with >1 follower, default 12 and 5: counts shrink to
  *          fit, and say so; with them a run stays shorter than tandem's 30 s periodic reconcile) | --no-budget
  *          --db-dir DIR (where tandem's SQLite files go, e.g. /dev/shm to see the cost without fsync)
+ *          MARKET entries behind a value gate (market-entry.ts; runs by default after the follower runs):
+ *          --market (only this phase, plus the instrument load it needs) | --no-market
+ *          --market-orders N (per case; default 200, with --market: --orders when given) --market-pace-ms N --market-warmup N
  *
  * Phases: (1) a child process loads a 220k-row scrip master into a fresh SQLite file (time, peak
  * RSS) — that file is the warm cache for (2): per follower count, tandem as the real process, then
  * the floor (its own process) with the same order counts. The fake brokers of (2) live in this
- * process.
+ * process. (3) MARKET entries with and without a value gate (market-entry.ts), 1 follower.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +27,7 @@ import { runFloor } from './floor.js';
 import { runChild } from './fork.js';
 import type { InstrumentLoadResult } from './instrument-child.js';
 import { loadAvg1, machine } from './machine.js';
+import { MARKET_DEFAULTS, runMarketEntry, type MarketKnobs } from './market-entry.js';
 import { render, targets, type Results, type ScenarioResult } from './report.js';
 import { serveFile } from './scrip-master.js';
 import { mb, rssMb } from './stats.js';
@@ -58,6 +62,12 @@ function args() {
       burstBudgetMs: argv.includes('--no-budget') ? 0 : num('--burst-budget-s', 5) * 1000,
     } satisfies Workload,
     followers: (value('--followers') ?? '1,5,20').split(',').map(Number),
+    market: argv.includes('--no-market') ? ('off' as const) : argv.includes('--market') ? ('only' as const) : ('on' as const),
+    marketKnobs: {
+      orders: num('--market-orders', argv.includes('--market') ? num('--orders', MARKET_DEFAULTS.orders) : MARKET_DEFAULTS.orders),
+      warmup: num('--market-warmup', MARKET_DEFAULTS.warmup),
+      paceMs: num('--market-pace-ms', MARKET_DEFAULTS.paceMs),
+    } satisfies MarketKnobs,
     /** Where tandem's SQLite files go (fsync cost lives there); default the OS temp dir. */
     dbDir: value('--db-dir') ? resolve(value('--db-dir')!) : tmpdir(),
   };
@@ -98,13 +108,19 @@ async function main(): Promise<void> {
     const inst = await loadInstrumentsInChild(dir);
     process.stderr.write(` ${lap()}\n`);
     const scenarios: ScenarioResult[] = [];
-    for (const n of a.followers) {
+    for (const n of a.market === 'only' ? [] : a.followers) {
       process.stderr.write(`${n} follower(s): tandem…`);
       const tandem = await runTandem(n, a.workload, inst.dbPath, a.dbDir);
       process.stderr.write(` ${lap()}, floor…`);
       const floor = await runFloor(n, a.workload, tandem.plan);
       process.stderr.write(` ${lap()}\n`);
       scenarios.push({ followers: n, floor, tandem });
+    }
+    let market;
+    if (a.market !== 'off') {
+      process.stderr.write('MARKET entries, value gate or not (1 follower, 2 tandem processes)…');
+      market = await runMarketEntry(a.marketKnobs, inst.dbPath, a.dbDir);
+      process.stderr.write(` ${lap()}\n`);
     }
     const { dbPath: _db, ...instruments } = inst;
     const partial: Omit<Results, 'targets'> = {
@@ -116,9 +132,10 @@ async function main(): Promise<void> {
       elapsedS: (performance.now() - started) / 1000,
       instruments: { ...instruments, fileRows: SCRIP_ROWS, measuredIn: 'child process' },
       scenarios,
-      steadyRssMb: Math.max(...scenarios.map((s) => s.tandem.rssAfterMb)),
+      steadyRssMb: scenarios.length ? Math.max(...scenarios.map((s) => s.tandem.rssAfterMb)) : Number.NaN,
+      ...(market ? { market } : {}),
     };
-    const results: Results = { ...partial, targets: targets(partial) };
+    const results: Results = { ...partial, targets: targets(partial).filter((x) => Number.isFinite(x.value)) };
     console.log(render(results));
     if (a.json) {
       writeFileSync(a.json, `${JSON.stringify(results, null, 2)}\n`);
