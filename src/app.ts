@@ -16,6 +16,7 @@ import { ReplicationEngine, type EngineDeps } from './engine/engine.js';
 import { FollowerRuntime } from './engine/follower.js';
 import { InstrumentResolver } from './engine/instruments.js';
 import { PositionBook } from './engine/positions.js';
+import { LossGuard } from './engine/loss-guard.js';
 import { RuntimeSettings } from './engine/runtime-settings.js';
 import { systemClock, type Clock } from './infra/clock.js';
 import type { Logger } from './infra/logger.js';
@@ -121,9 +122,26 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     events: notifier,
     approval: { thresholdInr: cfg.approval.thresholdInr, lotsAbove: cfg.approval.lotsAbove, timeoutMs: cfg.approval.timeoutSeconds * 1000 },
     reconcileEveryMs: cfg.reconcileEveryMs,
+    entryWindow: cfg.entryWindow,
     ...o.engine,
     executor: { lookupDelaysMs: cfg.unknownOutcomeLookupsMs, giveUpMs: cfg.unknownOutcomeGiveUpS * 1000, ...o.engine?.executor },
   });
+  // Each follower's daily loss limit: entries stop at −X (the planner asks it), flatten once if set.
+  const lossGuard = new LossGuard({
+    store,
+    positions,
+    prices,
+    clock,
+    log: log.child({ module: 'loss-guard' }),
+    events: notifier,
+    followers: engine.followers,
+    leader,
+    leaderBroker: () => engine.leaderBroker,
+    rules: (id) => engine.rules.get(id),
+    // The kill switch's flatten, scoped to cancel the follower's working entry copies too.
+    flatten: (id) => engine.killSwitch.flatten([id], null, { entries: true, why: 'loss limit reached' }),
+  });
+  engine.lossGuard = lossGuard;
   const control = new Control(cfg, engine, settings, positions, store, clock, prices);
   const { sessions, jobs } = createMorning({ cfg, store, vault, leader, followers, engine, positions, instruments, events: notifier, clock, logger: log, brokerTimeoutMs: brokerDeps.timeoutMs });
   const drift = new DriftWatch({
@@ -139,6 +157,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     logger: log,
     leaderBroker: () => engine.leaderBroker,
     leaderFunds: () => engine.leaderFunds,
+    rules: engine.rules,
   });
   jobs.add(driftJob(drift));
 
@@ -169,6 +188,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
   );
 
   await engine.start();
+  lossGuard.start();
   jobs.start({ schedule: o.jobs?.schedule ?? true });
   if (o.jobs?.startupCheck ?? true) void jobs.run('token-check');
 
@@ -195,6 +215,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
       }
       // Look-ups of unknown outcomes still running stop here; those copies are resolved at the next start.
       await engine.executor.unknown.stop();
+      lossGuard.stop();
       await engine.stop();
       await notifier.stop();
       store.close();

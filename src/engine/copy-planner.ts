@@ -3,8 +3,10 @@
  * decision behind each: entry or exit, the numbers used, or why it is skipped. Synchronous, no I/O
  * but cached look-ups and one read of the live copies when the order exits something.
  */
-import type { BrokerOrder, Side } from '../domain/order.js';
+import type { BrokerOrder, Product, Side } from '../domain/order.js';
 import { isTerminal, opposite } from '../domain/order.js';
+import type { Instrument } from '../domain/instrument.js';
+import { entryProduct } from '../domain/rules.js';
 import { effectiveRatio, sizeExit, splitEntryExit } from '../domain/sizing.js';
 import { copyTag } from '../domain/tag.js';
 import { freezeQty, legOf, sliceQty } from '../domain/freeze.js';
@@ -17,6 +19,7 @@ import type { InstrumentResolver } from './instruments.js';
 import type { PositionBook } from './positions.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 import { gateEntry, type ApprovalRules, type PriceEstimate } from './entry-gate.js';
+import { allocateExit, exitHoldings, ruleRefusal, type RuleGateDeps } from './entry-rules.js';
 
 export interface PlannerDeps {
   store: Store;
@@ -31,6 +34,8 @@ export interface PlannerDeps {
   /** The leader order's last known status (null when never seen). */
   leaderStatus: (orderId: string) => OrderStatus | null;
   approval: ApprovalRules | undefined;
+  /** The follower's own rules (issue 17): filters, entry window, loss limit, max open positions, product. */
+  rules: Omit<RuleGateDeps, 'positions' | 'liveEntries'>;
 }
 
 /** How a leader order is valued: its own price when it has one, else an estimate, else why not. */
@@ -61,6 +66,8 @@ export interface DeferredExit {
   leaderPosition: number;
   /** 'long' exits sell what the follower holds long; 'short' buys back a short. */
   direction: 1 | -1;
+  /** The product its rule maps the leader's to: sold from first, then any other holding the same direction. */
+  mapped: Product;
 }
 
 export interface Plan {
@@ -69,9 +76,14 @@ export interface Plan {
 }
 
 const LIVE: CopyRow['state'][] = ['planned', 'placing', 'open'];
+const WORKING_ENTRIES: CopyRow['state'][] = ['planned', 'placing', 'open', 'awaiting_approval'];
 
 export class CopyPlanner {
-  constructor(private readonly d: PlannerDeps) {}
+  private readonly ruleGate: RuleGateDeps;
+
+  constructor(private readonly d: PlannerDeps) {
+    this.ruleGate = { ...d.rules, positions: d.positions, liveEntries: () => d.store.copies.inStates(WORKING_ENTRIES) };
+  }
 
   /**
    * Plan the copies of `u`. `leaderNetBefore` is the leader's signed position before this order. An
@@ -121,7 +133,7 @@ export class CopyPlanner {
           this.decided(u, f.id, kind, `skipped: ${reason}`, { leaderNetBefore });
           return { ...base, state: 'skipped', reason };
         };
-        const blocked = this.blocked(f, kind, resolved.ok ? null : resolved.reason);
+        const blocked = this.blocked(f, kind, resolved.ok ? null : resolved.reason, inst);
         if (blocked) {
           out.copies.push(skip(blocked));
           continue;
@@ -136,7 +148,10 @@ export class CopyPlanner {
         let wait: string | null = null;
         let note: string | null = null;
         let ratio: number | null = null;
+        let products: Product[] = [];
         if (kind === 'entry') {
+          const rule = this.d.rules.rules.get(f.id).product;
+          base.product = entryProduct(rule, u.product, base.segment);
           const g = gateEntry({ follower: f, ratioOverride: this.d.settings.ratio(f.id), leaderFunds: this.d.leaderFunds(), leaderQty: qty, lotSize, price: value.price, noPriceWhy: value.why, freeze, already: 0, approval: this.d.approval });
           decision = `entry: leader net ${leaderNetBefore} → ${u.side} ${qty}`;
           if (!g.ok) {
@@ -145,18 +160,26 @@ export class CopyPlanner {
           }
           ({ total: quantity, slices, notional, wait, note, ratio } = g);
           if (value.price && notional !== null) decision += `; value ≈ ₹${Math.round(notional).toLocaleString('en-IN')} (${value.price.source})`;
+          if (base.product !== u.product) decision += `; as ${base.product} (its product rule: ${rule})`;
+          products = slices.map(() => base.product);
         } else {
           const direction: 1 | -1 = leaderNetBefore > 0 ? 1 : -1;
-          const mine = live.filter((c) => c.followerId === f.id && c.segment === base.segment && c.securityId === base.securityId && c.product === base.product);
-          const stale = mine.filter((c) => c.kind === 'entry' && c.side === opposite(u.side) && this.leaderDone(c.leaderOrderId));
-          const going = inFlightMarketExits(mine, u.side);
-          const held = this.d.positions.get(f.id, base, u.product);
-          const sameDirection = Math.sign(held) === direction ? Math.abs(held) : 0;
-          const free = Math.max(0, sameDirection - going);
+          // The follower sells what it holds, in the product it holds it in (its rule's product for
+          // the leader's first, then any other holding the same direction), never through zero.
+          const mapped = entryProduct(this.d.rules.rules.get(f.id).product, u.product, base.segment);
+          const mine = live.filter((c) => c.followerId === f.id && c.segment === base.segment && c.securityId === base.securityId);
+          // Its entries copied from the leader's orders in this product, whatever product they went out in.
+          const stale = mine.filter((c) => c.kind === 'entry' && c.side === opposite(u.side) && this.leaderDone(c.leaderOrderId) && this.leaderProduct(c.leaderOrderId, u.product) === u.product);
+          const holdings = exitHoldings(this.d.positions, f.id, base, mapped, direction, mine, u.side);
+          const going = holdings.reduce((n, h) => n + h.going, 0);
+          const free = holdings.reduce((n, h) => n + h.free, 0);
+          const heldAll = holdings.reduce((n, h) => n + h.held, 0) * direction;
+          const inProducts = holdings.length && holdings.some((h) => h.product !== u.product) ? ` (${holdings.map((h) => `${h.held * direction} ${h.product}`).join(' + ')})` : '';
+          base.product = holdings[0]?.product ?? mapped;
           let size = sizeExit({ leaderQty: qty, leaderPosition: Math.abs(leaderNetBefore), followerPosition: free, lotSize });
-          decision = `exit: leader net ${leaderNetBefore} → ${u.side} ${qty}; ${f.id} holds ${held}${going ? ` (${going} already on its way out)` : ''}`;
+          decision = `exit: leader net ${leaderNetBefore} → ${u.side} ${qty}; ${f.id} holds ${heldAll}${inProducts}${going ? ` (${going} already on its way out)` : ''}`;
           if (stale.length) {
-            deferred = { followerId: f.id, tag: base.tag, staleEntries: stale.map((c) => c.id), leaderQty: qty, leaderPosition: Math.abs(leaderNetBefore), direction };
+            deferred = { followerId: f.id, tag: base.tag, staleEntries: stale.map((c) => c.id), leaderQty: qty, leaderPosition: Math.abs(leaderNetBefore), direction, mapped };
             decision += `; ${stale.length} unfilled entr${stale.length === 1 ? 'y' : 'ies'} cancelled first, then sized again`;
             if (!size.ok) size = { ok: true, lots: 0, quantity: 0, notional: null, note: null };
           }
@@ -165,8 +188,20 @@ export class CopyPlanner {
             continue;
           }
           quantity = size.quantity;
-          // A deferred exit is one row, sliced when it is sized again after the cancels.
-          slices = deferred ? [quantity] : sliceQty(quantity, lotSize, freeze);
+          // A deferred exit is one row, sliced (and split by product) when it is sized again after the cancels.
+          if (deferred) {
+            slices = [quantity];
+            products = [base.product];
+          } else {
+            slices = [];
+            products = [];
+            for (const a of allocateExit(quantity, holdings)) {
+              for (const q of sliceQty(a.qty, lotSize, freeze)) {
+                slices.push(q);
+                products.push(a.product);
+              }
+            }
+          }
           ratio = effectiveRatio(f.policy(this.d.settings.ratio(f.id), this.d.leaderFunds()));
           if (value.price) notional = quantity * value.price.price;
         }
@@ -178,13 +213,14 @@ export class CopyPlanner {
           out.copies.push({
             ...base,
             ...(id ? { state: 'awaiting_approval' as const, approvalId: id } : {}),
+            product: products[i] ?? base.product,
             leg: sliceLeg,
             tag: copyTag(u.orderId, f.id, sliceLeg),
             plannedQty: q,
             lots: q / lotSize,
             notional: notional === null || quantity === 0 ? null : (notional * q) / quantity,
             ratio,
-            reason: [decision, slices.length > 1 ? `slice ${i + 1} of ${slices.length} (freeze limit)` : null, note, wait ? `⚠ ${wait}` : null].filter(Boolean).join('; ') || null,
+            reason: [decision, slices.length > 1 ? `slice ${i + 1} of ${slices.length} (${new Set(products).size > 1 ? products[i] : 'freeze limit'})` : null, note, wait ? `⚠ ${wait}` : null].filter(Boolean).join('; ') || null,
           });
         });
       }
@@ -192,14 +228,23 @@ export class CopyPlanner {
     return out;
   }
 
-  /** The reason nothing (or, for an entry, nothing more) can go to this follower now, or null. */
-  blocked(f: FollowerRuntime, kind: 'entry' | 'exit', unmapped: string | null): string | null {
+  /**
+   * The reason nothing (or, for an entry, nothing more) can go to this follower now, or null. For
+   * entries and increases (never exits) the follower's own rules on `inst`, its resolved instrument.
+   */
+  blocked(f: FollowerRuntime, kind: 'entry' | 'exit', unmapped: string | null, inst: Instrument | null = null): string | null {
     if (this.d.settings.isHalted()) return 'halted: nothing is copied, exits included, until /resume all';
     if (unmapped) return unmapped;
     if (!f.sessionOk) return `${f.id}'s broker session has expired (${f.sessionDetail ?? 'token dead'}); /login ${f.id} to fix`;
     if (!f.bookRead) return `${f.id}'s order book has not been read since start-up, so an order sent just before a crash cannot be ruled out; retrying every 5 s`;
     if (kind === 'entry' && this.d.settings.isPaused(f.id)) return 'paused: entries are not copied while paused';
+    if (kind === 'entry') return ruleRefusal(this.ruleGate, f.id, inst);
     return null;
+  }
+
+  /** The product of a leader order (a copy's), or `fallback` when it is not on record. */
+  private leaderProduct(orderId: string, fallback: Product): Product {
+    return this.d.store.leader.get(orderId)?.product ?? fallback;
   }
 
   /** The leader order of a copy no longer works at the exchange (filled, cancelled, rejected). */

@@ -21,6 +21,7 @@ import { isDerivative } from '../domain/instrument.js';
 import type { InstrumentRef, Product } from '../domain/order.js';
 import { instrumentKey } from '../domain/order.js';
 import { floorLots, sizeEntry } from '../domain/sizing.js';
+import { entryProduct, type FollowerRules } from '../domain/rules.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { PriceBoard } from '../infra/price-board.js';
@@ -98,6 +99,8 @@ export interface DriftDeps {
   leaderBroker: () => string;
   /** The leader's available funds (capital sizing), cached by the engine. */
   leaderFunds: () => number | null;
+  /** Each follower's effective rules: the leader's product is compared with the one its PRODUCT rule maps it to (else its config's). */
+  rules?: { get(followerId: string): FollowerRules };
 }
 
 export function driftId(followerId: string, i: Pick<InstrumentRef, 'segment' | 'securityId'>, product: Product): string {
@@ -166,8 +169,11 @@ export class DriftWatch {
         out.notChecked.push({ followerId: f.id, id: null, symbol: null, reason: 'its order book has not been read since start-up' });
         continue;
       }
+      // The leader's lines in the product this follower's PRODUCT rule turns them into (identity for `same`).
+      const rule = (this.d.rules?.get(f.id) ?? f.cfg.rules).product;
+      const mapped = leaderLines.map((l) => ({ ...l, product: entryProduct(rule, l.product, l.segment) }));
       const refs = new Map<string, Ref>();
-      for (const l of [...leaderLines, ...this.d.positions.lines(f.id)]) {
+      for (const l of [...mapped, ...this.d.positions.lines(f.id)]) {
         const k = `${instrumentKey(l)}:${l.product}`;
         if (!refs.has(k)) refs.set(k, { segment: l.segment, securityId: l.securityId, symbol: l.symbol, product: l.product });
       }
@@ -181,7 +187,7 @@ export class DriftWatch {
           skip(`${inFlight} cop${inFlight === 1 ? 'y' : 'ies'} in flight: still converging`);
           continue;
         }
-        const leaderNet = this.d.positions.get('leader', ref, ref.product);
+        const leaderNet = mapped.filter((l) => l.product === ref.product && instrumentKey(l) === instrumentKey(ref)).reduce((n, l) => n + l.qty, 0);
         const followerNet = this.d.positions.get(f.id, ref, ref.product);
         const inst = this.contract(lb, f, ref, leaderNet !== 0);
         if ('reason' in inst) {

@@ -34,6 +34,8 @@ import type { PositionBook } from './positions.js';
 import { Reconciler } from './reconcile.js';
 import { recoverCopies } from './recovery.js';
 import type { RuntimeSettings } from './runtime-settings.js';
+import { FollowerRulesBook } from './follower-rules.js';
+import type { LossGuard } from './loss-guard.js';
 
 export interface EngineDeps {
   store: Store;
@@ -62,6 +64,12 @@ export interface EngineDeps {
    * way, ms; only when a value gate (approval threshold, MAX_ORDER_VALUE) is set. Default 300.
    */
   marketValueWaitMs?: number;
+  /** Each follower's effective rules (env + chat); built from the followers' config when not given. */
+  rules?: FollowerRulesBook;
+  /** COPY_ENTRIES_FROM / COPY_ENTRIES_UNTIL (IST HH:MM); entries outside are skipped. */
+  entryWindow?: { from: string | null; until: string | null };
+  /** The daily loss limit's entry stop (may also be set on `engine.lossGuard` after construction). */
+  lossGuard?: LossGuard;
 }
 
 type Source = 'stream' | 'reconcile' | 'sim';
@@ -73,6 +81,10 @@ export class ReplicationEngine {
   readonly approvals: ApprovalManager;
   readonly killSwitch: KillSwitch;
   readonly loader: PositionLoader;
+  /** Each follower's effective rules (issue 17). */
+  readonly rules: FollowerRulesBook;
+  /** Stops entries of a follower past its daily loss limit; null: none. */
+  lossGuard: LossGuard | null;
   leaderStream: StreamState = 'stopped';
   leaderStreamSince = 0;
   lastLeaderEventAt: number | null = null;
@@ -93,7 +105,7 @@ export class ReplicationEngine {
 
   constructor(private readonly d: EngineDeps) {
     this.log = d.logger.child({ module: 'engine' });
-    this.updateDeps = { store: d.store, clock: d.clock, positions: d.positions, prices: d.prices, events: d.events, consequence: (c) => this.consequence(c) };
+    this.updateDeps = { store: d.store, clock: d.clock, positions: d.positions, prices: d.prices, events: d.events, consequence: (c) => this.consequence(c), onFill: (id) => this.lossGuard?.onFill(id) };
     this.followers = new Map(d.followers.map((f) => [f.id, f]));
     this.executor = new CopyExecutor(
       d.store,
@@ -109,6 +121,8 @@ export class ReplicationEngine {
     this.killSwitch = new KillSwitch(d.store, d.settings, this.followers, this.executor, this.approvals, d.instruments, () => this.leaderBroker, d.clock, this.log);
     this.loader = new PositionLoader(d.positions, d.store, d.clock, d.events, this.log);
     const leaderBroker = () => this.leaderBroker;
+    this.rules = d.rules ?? new FollowerRulesBook(d.followers.map((f) => f.cfg), d.settings);
+    this.lossGuard = d.lossGuard ?? null;
     this.planner = new CopyPlanner({
       store: d.store,
       followers: this.followers,
@@ -121,6 +135,7 @@ export class ReplicationEngine {
       leaderFunds: () => this.leaderFunds,
       leaderStatus: (id) => this.snapshot(id)?.status ?? null,
       approval: d.approval,
+      rules: { rules: this.rules, entryWindow: d.entryWindow ?? { from: null, until: null }, clock: d.clock, lossGuard: () => this.lossGuard },
     });
     this.hold = new MarketEntryHold(
       {
@@ -157,7 +172,7 @@ export class ReplicationEngine {
       leaderBroker,
       leaderFunds: () => this.leaderFunds,
       approval: d.approval,
-      blocked: (f) => this.planner.blocked(f, 'entry', null),
+      blocked: (f, inst) => this.planner.blocked(f, 'entry', null, inst),
       newApprovalId,
       requestApproval: (leaderOrderId, copies, describe) => {
         if (d.approval) this.approvals.request(leaderOrderId, copies, d.approval, describe);

@@ -2,7 +2,8 @@
  * An exit that finds the follower's entry still working after the leader's entry is done (the
  * leader's LIMIT filled, the copy's did not): in the follower's queue, cancel those entries first,
  * read what each of them filled in the end, then size the exit from what the follower now holds —
- * never more (no exit crosses a follower through zero), sliced by the freeze limit.
+ * never more (no exit crosses a follower through zero), in the products it holds them in (its rule's
+ * product first: see entry-rules.ts exitHoldings), sliced by the freeze limit.
  */
 import type { BrokerOrder } from '../domain/order.js';
 import { freezeQty, legOf, partOf, sliceQty } from '../domain/freeze.js';
@@ -12,7 +13,7 @@ import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { CopyRow, NewCopy, Store } from '../store/index.js';
 import type { DeferredExit } from './copy-planner.js';
-import { inFlightMarketExits } from './copy-planner.js';
+import { allocateExit, exitHoldings } from './entry-rules.js';
 import type { CopyExecutor } from './copy-executor.js';
 import type { EngineEvents } from './events.js';
 import type { FollowerRuntime } from './follower.js';
@@ -44,12 +45,14 @@ export class ExitLifecycle {
       const now = this.d.clock.now();
       const fresh = this.d.store.copies.get(copy.id);
       if (!fresh || fresh.state !== 'planned') return;
-      const held = this.d.positions.get(f.id, fresh, fresh.product);
-      const sameDirection = Math.sign(held) === x.direction ? Math.abs(held) : 0;
-      const live = this.d.store.copies.inStates(['planned', 'placing', 'open']).filter((c) => c.id !== fresh.id && c.followerId === f.id && c.segment === fresh.segment && c.securityId === fresh.securityId && c.product === fresh.product);
-      const free = Math.max(0, sameDirection - inFlightMarketExits(live, fresh.side));
+      const live = this.d.store.copies.inStates(['planned', 'placing', 'open']).filter((c) => c.id !== fresh.id && c.followerId === f.id && c.segment === fresh.segment && c.securityId === fresh.securityId);
+      // What the cancelled entries filled may sit in another product than the exit was planned in.
+      const holdings = exitHoldings(this.d.positions, f.id, fresh, x.mapped, x.direction, live, fresh.side);
+      const free = holdings.reduce((n, h) => n + h.free, 0);
+      const held = holdings.reduce((n, h) => n + h.held, 0) * x.direction;
       const size = sizeExit({ leaderQty: x.leaderQty, leaderPosition: x.leaderPosition, followerPosition: free, lotSize: fresh.lotSize });
-      const decided = `after cancelling ${x.staleEntries.length} unfilled entr${x.staleEntries.length === 1 ? 'y' : 'ies'}: ${f.id} holds ${held}`;
+      const inProducts = holdings.some((h) => h.product !== fresh.product) ? ` (${holdings.map((h) => `${h.held * x.direction} ${h.product}`).join(' + ')})` : '';
+      const decided = `after cancelling ${x.staleEntries.length} unfilled entr${x.staleEntries.length === 1 ? 'y' : 'ies'}: ${f.id} holds ${held}${inProducts}`;
       this.d.log.info({ leaderOrder: fresh.leaderOrderId, follower: f.id, held, qty: size.ok ? size.quantity : 0 }, `exit sized again ${decided}`);
       if (!size.ok) {
         if (this.d.store.copies.transition(fresh.id, 'planned', 'skipped', now)) {
@@ -60,15 +63,17 @@ export class ExitLifecycle {
         return;
       }
       const inst = this.d.instruments.lookup(f.master(this.d.leaderBroker()), fresh);
-      const slices = sliceQty(size.quantity, fresh.lotSize, inst ? freezeQty(inst) : null);
+      const slices = allocateExit(size.quantity, holdings).flatMap((a) => sliceQty(a.qty, fresh.lotSize, inst ? freezeQty(inst) : null).map((q) => ({ q, product: a.product })));
+      const byProduct = new Set(slices.map((x) => x.product)).size > 1;
       const note = `${fresh.reason ?? ''}; ${decided} → sends ${size.quantity}`;
-      this.d.store.copies.update(fresh.id, { plannedQty: slices[0]!, lots: slices[0]! / fresh.lotSize, reason: note, updatedAt: now });
-      const extra: NewCopy[] = slices.slice(1).map((q, j) => {
+      const first = slices[0]!;
+      this.d.store.copies.update(fresh.id, { plannedQty: first.q, lots: first.q / fresh.lotSize, product: first.product, reason: note, updatedAt: now });
+      const extra: NewCopy[] = slices.slice(1).map(({ q, product }, j) => {
         const leg = legOf(partOf(fresh.leg), j + 1);
         const { id: _id, ...rest } = fresh;
-        return { ...rest, leg, tag: copyTag(fresh.leaderOrderId, f.id, leg), plannedQty: q, lots: q / fresh.lotSize, reason: `${note}; slice ${j + 2} of ${slices.length} (freeze limit)`, createdAt: now, updatedAt: now };
+        return { ...rest, product, leg, tag: copyTag(fresh.leaderOrderId, f.id, leg), plannedQty: q, lots: q / fresh.lotSize, reason: `${note}; slice ${j + 2} of ${slices.length} (${byProduct ? product : 'freeze limit'})`, createdAt: now, updatedAt: now };
       });
-      const rows = [fresh, ...(extra.length ? this.d.store.copies.insert(extra) : [])];
+      const rows = [{ ...fresh, product: first.product }, ...(extra.length ? this.d.store.copies.insert(extra) : [])];
       for (const c of rows) await this.d.executor.placeNow(f, c.id);
     });
   }

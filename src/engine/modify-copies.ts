@@ -8,6 +8,7 @@
  * slices first and never below what has filled.
  */
 import type { BrokerOrder, OrderChange } from '../domain/order.js';
+import type { Instrument } from '../domain/instrument.js';
 import type { LeaderAction, LeaderOrderSnapshot } from '../domain/planner.js';
 import { floorLots } from '../domain/sizing.js';
 import { copyTag } from '../domain/tag.js';
@@ -38,7 +39,7 @@ export interface ModifyDeps {
   leaderFunds: () => number | null;
   approval: ApprovalRules | undefined;
   /** Why no entry (or no increase) can go to this follower now, or null (the planner's check). */
-  blocked: (f: FollowerRuntime) => string | null;
+  blocked: (f: FollowerRuntime, inst: Instrument | null) => string | null;
   /** A new approval id for increases that must wait for a tap. */
   newApprovalId: () => string;
   /** Write the approval request with its waiting copies in one transaction, then show it. */
@@ -110,7 +111,8 @@ export class CopyModifier {
     }
     const unitValue = g.notional !== null && g.total > 0 ? g.notional / g.total : null;
     if (g.add > 0) {
-      const blocked = this.d.blocked(f);
+      // The follower's own rules (segments, entry window, loss limit, max open positions) as for a new entry.
+      const blocked = this.d.blocked(f, inst.ok ? inst.instrument : null);
       if (blocked) return { target: already, wait: null, why: `not increased: ${blocked}`, unitValue };
     }
     return { target: g.total, wait: g.add > 0 ? g.wait : null, why: g.note ?? '', unitValue };
@@ -124,9 +126,17 @@ export class CopyModifier {
     const filled = counted.reduce((n, c) => n + c.filledQty, 0);
     // Never more than is held (what filled already is part of what was held), never below what filled.
     // Only a position on the side this exit closes counts (a SELL closes a long): never through zero.
-    const pos = this.d.positions.get(f.id, first, first.product);
-    const cap = filled + (Math.sign(pos) === (first.side === 'SELL' ? 1 : -1) ? Math.abs(pos) : 0);
-    return { target: Math.max(filled, Math.min(scaled, cap)), wait: null, why: '', unitValue: null };
+    // An exit may sell from more than one product (the follower's own, see entry-rules.ts): each counts.
+    const products = [...new Set(counted.map((c) => c.product))];
+    const closing = (p: CopyRow['product']) => {
+      const pos = this.d.positions.get(f.id, first, p);
+      return Math.sign(pos) === (first.side === 'SELL' ? 1 : -1) ? Math.abs(pos) : 0;
+    };
+    const cap = filled + products.reduce((n, p) => n + closing(p), 0);
+    // More is added in one product only: never when the exit spans several (it could oversell one).
+    const total = counted.reduce((n, c) => n + held(c), 0);
+    const target = Math.max(filled, Math.min(scaled, cap));
+    return { target: products.length > 1 ? Math.min(target, total) : target, wait: null, why: '', unitValue: null };
   }
 
   /**
