@@ -27,9 +27,7 @@ import { istDayStart, isMarketHours } from '../domain/time.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { PriceBoard } from '../infra/price-board.js';
-import type { CopyRow, Store } from '../store/index.js';
-import type { CopyExecutor } from './copy-executor.js';
-import { LIVE_COPY_STATES } from './copy-state.js';
+import type { Store } from '../store/index.js';
 import type { EngineEvents } from './events.js';
 import type { FollowerRuntime } from './follower.js';
 import type { FlattenResult } from './kill-switch.js';
@@ -68,13 +66,15 @@ export interface LossGuardDeps {
   clock: Clock;
   log: Logger;
   events: EngineEvents;
-  executor: Pick<CopyExecutor, 'cancel'>;
   followers: Map<string, FollowerRuntime>;
   leader: Broker;
   leaderBroker: () => string;
   /** The follower's rules in force (env, then chat). */
   rules: (followerId: string) => FollowerRules;
-  /** The kill switch's flatten of one follower (resting exits cancelled first, freeze-sliced MARKET closes). */
+  /**
+   * The kill switch's flatten of one follower: its working copies (entries too) cancelled first, then
+   * its positions closed with freeze-sliced MARKET orders.
+   */
   flatten: (followerId: string) => Promise<FlattenResult>;
   /** Timer period, ms (default 15 s); in market hours only. */
   everyMs?: number;
@@ -256,7 +256,7 @@ export class LossGuard {
         ? 'Its open positions are kept (ON_MAX_LOSS=stop).'
         : flattenedToday
           ? 'Its positions were already flattened once today: not again.'
-          : 'ON_MAX_LOSS=flatten: cancelling its working entry copies and closing its positions at market now.';
+          : 'ON_MAX_LOSS=flatten: cancelling its working copies and closing its positions at market now.';
     this.d.log.warn({ follower: f.id, pnl, limit: ev.limit, mode }, 'loss limit reached: entries stopped');
     this.d.events.emit({
       type: 'error',
@@ -271,22 +271,17 @@ export class LossGuard {
     this.stops.set(followerId, { ...rec });
   }
 
-  /** Working entry copies cancelled (awaited), then the kill switch's flatten; the result said. */
+  /** The kill switch's flatten of this follower (working copies cancelled first), then the result said. */
   private async flatten(f: FollowerRuntime, rec: StopRecord): Promise<void> {
-    const why = 'loss limit reached';
     try {
-      const entries = this.d.store.copies.inStates(LIVE_COPY_STATES).filter((c) => c.followerId === f.id && c.kind === 'entry');
-      await Promise.all(entries.map((c) => this.d.executor.cancel(c.id, f.id, why)));
       const r = await this.d.flatten(f.id);
       await f.idle();
       this.persist(f.id, { ...rec, flatten: 'done' });
-      const states = (cs: CopyRow[]) => cs.map((c) => this.d.store.copies.get(c.id) ?? c);
-      const placed = states(r.placed).map((c) => `${c.side} ${c.plannedQty} ${c.symbol} (${c.state}${c.state === 'failed' || c.state === 'rejected' ? `: ${c.reason ?? ''}` : ''})`);
-      const cancelledEntries = states(entries).filter((c) => c.state === 'cancelled').length;
+      const placed = r.placed.map((c) => this.d.store.copies.get(c.id) ?? c).map((c) => `${c.side} ${c.plannedQty} ${c.symbol} (${c.state}${c.state === 'failed' || c.state === 'rejected' ? `: ${c.reason ?? ''}` : ''})`);
       const parts = [
         placed.length ? `${placed.length} closing order(s) at market: ${placed.join('; ')}` : 'no open position to close',
-        `${cancelledEntries} working entry cop${cancelledEntries === 1 ? 'y' : 'ies'} and ${r.cancelled.length} resting exit(s) cancelled`,
-        ...(r.notCancelled.length ? [`${r.notCancelled.length} resting exit(s) still working (the broker refused the cancel)`] : []),
+        `${r.cancelled.length} working cop${r.cancelled.length === 1 ? 'y' : 'ies'} cancelled first`,
+        ...(r.notCancelled.length ? [`${r.notCancelled.length} still working (the broker refused the cancel)`] : []),
         ...r.unread.map((u) => `positions could not be read: ${u.error} — nothing closed, use /flatten ${f.id}`),
       ];
       this.d.events.emit({ type: 'error', accountId: f.id, message: `Loss-limit flatten of ${f.id}: ${parts.join('; ')}.` });

@@ -34,7 +34,6 @@ interface World {
   guard: LossGuard;
   events: EngineEvent[];
   flattens: string[];
-  cancels: number[];
   fill: (i: typeof CE, side: Side, qty: number, price: number) => void;
   restart: () => LossGuard;
 }
@@ -51,7 +50,6 @@ function world(rules: Partial<FollowerRules>, path = tempDbPath(), clock = new M
   const positions = new PositionBook();
   const events: EngineEvent[] = [];
   const flattens: string[] = [];
-  const cancels: number[] = [];
   const cfg: FollowerConfig = { id: 'f1', broker: 'paper', credentials: {} as FollowerConfig['credentials'], sizing: 'ratio', ratio: 1, fixedLots: 1, maxLots: null, maxOrderValue: null, ordersPerSecond: 10, rules: { ...DEFAULT_RULES, ...rules } };
   const f = new FollowerRuntime(cfg, { kind: 'paper', accountId: 'f1' } as Broker);
   const make = () =>
@@ -62,7 +60,6 @@ function world(rules: Partial<FollowerRules>, path = tempDbPath(), clock = new M
       clock,
       log: createLogger({ level: 'silent' }),
       events: { emit: (e) => events.push(e) },
-      executor: { cancel: async (id) => void cancels.push(id) },
       followers: new Map([['f1', f]]),
       leader: { kind: 'paper', accountId: 'leader' } as Broker,
       leaderBroker: () => 'paper',
@@ -80,7 +77,6 @@ function world(rules: Partial<FollowerRules>, path = tempDbPath(), clock = new M
     guard: make(),
     events,
     flattens,
-    cancels,
     fill: (i, side, qty, price) => {
       const n = store.fills.since('f1', 0).length + 1;
       store.fills.record({ accountId: 'f1', orderId: `o${n}`, cumulativeQty: qty, qty, price, side, segment: i.segment, securityId: i.securityId, symbol: i.symbol, product: 'MARGIN', at: clock.now() });
@@ -212,12 +208,8 @@ describe('LossGuard', () => {
     expect(world({ maxDailyLossInr: null }).guard.status('f1')).toBeNull();
   });
 
-  it('with flatten: working entries cancelled and the flatten run once, its result alerted; not again after a restart', async () => {
-    const path = tempDbPath();
-    const w = world({ maxDailyLossInr: 1_000, onMaxLoss: 'flatten' }, path);
-    w.store.copies.insert([
-      { leaderOrderId: 'L1', followerId: 'f1', leg: 0, kind: 'entry', state: 'open', tag: 't1', segment: CE.segment, securityId: CE.securityId, symbol: CE.symbol, side: 'BUY', orderType: 'LIMIT', product: 'MARGIN', validity: 'DAY', amo: false, lotSize: 75, plannedQty: 75, lots: 1, price: 90, eventAt: T0, createdAt: T0, updatedAt: T0 },
-    ]);
+  it('with flatten: the flatten run once, its result alerted; not again after a restart', async () => {
+    const w = world({ maxDailyLossInr: 1_000, onMaxLoss: 'flatten' });
     w.fill(CE, 'BUY', 75, 100);
     w.prices.publish(CE, 80);
     expect(w.guard.entryBlock('f1')).toMatch(/^loss limit: -₹1,500/);
@@ -225,9 +217,8 @@ describe('LossGuard', () => {
     w.fill(CE, 'SELL', 75, 70);
     await new Promise((r) => setImmediate(r));
     expect(w.flattens).toEqual(['f1']);
-    expect(w.cancels).toHaveLength(1);
     expect(alerts(w).map((e) => (e as { message: string }).message)).toEqual([
-      expect.stringContaining('ON_MAX_LOSS=flatten: cancelling its working entry copies and closing its positions at market now.'),
+      expect.stringContaining('ON_MAX_LOSS=flatten: cancelling its working copies and closing its positions at market now.'),
       expect.stringContaining('Loss-limit flatten of f1: no open position to close'),
     ]);
     w.restart();
