@@ -1,6 +1,6 @@
 /** Renders engine state and copies as chat messages (HTML). */
 import { InlineKeyboard } from 'grammy';
-import type { StatusView } from '../engine/control.js';
+import type { FollowerStatus, StatusView } from '../engine/control.js';
 import type { CopyRow } from '../store/index.js';
 import { istTime } from '../domain/time.js';
 import { escapeHtml, formatAge, formatInr, formatNum, formatQty } from './format.js';
@@ -10,6 +10,14 @@ export function describeCopy(c: CopyRow): string {
   const price = c.orderType === 'MARKET' ? 'MKT' : `${c.orderType} ${formatInr(c.price || c.triggerPrice)}`;
   const qty = c.plannedQty > 0 ? ` ${formatQty(c.plannedQty, c.lotSize)}` : '';
   return `${c.side}${qty} ${escapeHtml(c.symbol)} ${price}`;
+}
+
+/** The /status LOSS LEFT column: '-' no daily loss limit, STOP stopped by it, '?' no price, else the headroom left today. */
+export function lossCell(f: Pick<FollowerStatus, 'loss'>): string {
+  const l = f.loss;
+  if (!l) return '-';
+  if (l.stopped) return 'STOP';
+  return l.headroomInr === null ? '?' : formatInr(l.headroomInr, true);
 }
 
 export function statusText(v: StatusView, now: number, pnlToday: Map<string, number> = new Map(), tokens: Map<string, string> = new Map(), drift: string | null = null): string {
@@ -28,6 +36,7 @@ export function statusText(v: StatusView, now: number, pnlToday: Map<string, num
     String(f.openPositions),
     `${f.placedToday}/${f.skippedToday}/${f.failedToday}`,
     pnlToday.has(f.id) ? formatInr(pnlToday.get(f.id)!, true) : '-',
+    lossCell(f),
   ]);
   const lines = [
     `<b>tandem</b> · ${mode} · ${istTime(now)} IST`,
@@ -35,9 +44,11 @@ export function statusText(v: StatusView, now: number, pnlToday: Map<string, num
     `Leader: ${escapeHtml(v.leaderBroker)} · ${v.leaderStream} · ${lastEvent}${tokens.has('leader') ? ` · token ${tokens.get('leader')}` : ''}`,
     `Approvals pending: ${v.pendingApprovals}`,
     ...(drift ? [drift] : []),
-    `<pre>${escapeHtml(table(['ID', 'BROKER', 'TOKEN', 'RATIO', 'POS', 'OK/SKIP/FAIL', 'P&L'], rows))}</pre>`,
+    `<pre>${escapeHtml(table(['ID', 'BROKER', 'TOKEN', 'RATIO', 'POS', 'OK/SKIP/FAIL', 'P&L', 'LOSS LEFT'], rows))}</pre>`,
   ];
   for (const f of v.followers) {
+    // A follower stopped by its loss limit (or whose limit cannot be checked) says why, like a pause.
+    if (f.loss?.why) lines.push(`${f.loss.stopped ? '🛑' : '⚠️'} <b>${escapeHtml(f.id)}</b> ${escapeHtml(f.loss.why)}`);
     if (f.lastError) lines.push(`⚠️ <b>${escapeHtml(f.id)}</b> last error ${istTime(f.lastError.at)}: ${escapeHtml(f.lastError.reason.slice(0, 160))}`);
   }
   return lines.join('\n');

@@ -17,6 +17,7 @@ import { pnlOf, pnlSeries, type FillLike, type PnlPoint } from '../domain/pnl.js
 import type { PriceBoard } from '../infra/price-board.js';
 import type { ReplicationEngine } from './engine.js';
 import type { PositionBook } from './positions.js';
+import type { LossStatus } from './loss-guard.js';
 import type { RuntimeSettings } from './runtime-settings.js';
 
 export interface FollowerStatus {
@@ -32,6 +33,8 @@ export interface FollowerStatus {
   failedToday: number;
   openPositions: number;
   lastError: { at: number; reason: string } | null;
+  /** Its daily loss limit today (null: none set); `stopped` when entries are stopped by it. */
+  loss?: LossStatus | null;
 }
 
 export interface StatusView {
@@ -102,6 +105,7 @@ export class Control {
           failedToday: today.filter((c) => c.state === 'failed' || c.state === 'rejected' || c.state === 'unknown').length,
           openPositions: this.positions.openCount(f.id),
           lastError: problem?.reason ? { at: problem.updatedAt, reason: problem.reason } : null,
+          loss: this.engine.lossGuard?.status(f.id) ?? null,
         };
       }),
     };
