@@ -1,72 +1,102 @@
 /**
- * A small line chart as PNG, drawn in-process on a pixel buffer and encoded with pngjs (pure JS,
- * nothing downloaded at install). Labels live in the message caption; the image carries the lines,
- * a zero line and a frame.
+ * Charts as PNG: Chart.js drawn on a Skia canvas (@napi-rs/canvas, a prebuilt N-API binary that
+ * comes from the npm registry like any package: nothing is downloaded at install, no DOM, no
+ * browser). Text is set in Noto Sans shipped by the npm package @expo-google-fonts/noto-sans (OFL)
+ * and registered explicitly under its own family name, so ₹ and the digits show on a machine with
+ * no fonts installed (the Docker image has none).
+ *
+ * Chosen over ECharts' SSR SVG renderer + @resvg/resvg-js: on the same 5-account day chart it
+ * rendered ~1.5× faster warm and 3-5× faster cold (first chart after start, import included), and
+ * installs 42 MB instead of 71 MB.
  */
-import { PNG } from 'pngjs';
+import { createRequire } from 'node:module';
+import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
+import { Chart, registerables, type ChartConfiguration, type ChartType, type Plugin } from 'chart.js';
 
-export interface Series {
-  name: string;
-  points: { at: number; value: number }[];
+/**
+ * The families the bundled faces are registered under; no system font has these names. Each face
+ * gets its own family: Skia picks the heavier face for normal text when two share one alias.
+ */
+export const FONT_FAMILY = 'Tandem Noto Sans';
+export const FONT_FAMILY_BOLD = 'Tandem Noto Sans SemiBold';
+
+const FONT_FILES: Record<string, string> = {
+  [FONT_FAMILY]: '@expo-google-fonts/noto-sans/400Regular/NotoSans_400Regular.ttf',
+  [FONT_FAMILY_BOLD]: '@expo-google-fonts/noto-sans/600SemiBold/NotoSans_600SemiBold.ttf',
+};
+
+export const CHART_SIZE = { width: 1200, height: 675 };
+
+/**
+ * Okabe–Ito: distinct for colour-blind readers. The leader is drawn in near-black (dashed in line
+ * charts), followers in these colours in order; yellow, the weakest on white, comes last.
+ */
+export const LEADER_COLOUR = '#222222';
+export const FOLLOWER_COLOURS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#C9B800'];
+
+let ready = false;
+
+/** The bundled font files on disk by family (resolved from node_modules, so also in the Docker image). */
+export function fontFiles(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  return Object.fromEntries(Object.entries(FONT_FILES).map(([family, f]) => [family, require.resolve(f)]));
 }
 
-/** Distinct, colour-blind-friendly line colours (Okabe–Ito), in series order. */
-export const PALETTE: [number, number, number][] = [
-  [0, 114, 178],
-  [230, 159, 0],
-  [0, 158, 115],
-  [204, 121, 167],
-  [86, 180, 233],
-  [213, 94, 0],
-  [240, 228, 66],
-];
-export const PALETTE_NAMES = ['blue', 'orange', 'green', 'pink', 'sky', 'vermilion', 'yellow'];
+/** Register Chart.js's parts and the font once per process. Throws when the font cannot be loaded. */
+export function setUpCharts(): void {
+  if (ready) return;
+  for (const [family, file] of Object.entries(fontFiles())) {
+    if (!GlobalFonts.registerFromPath(file, family)) throw new Error(`chart font not loaded: ${file}`);
+  }
+  Chart.register(...registerables);
+  Chart.defaults.font.family = FONT_FAMILY;
+  Chart.defaults.font.size = 18;
+  Chart.defaults.color = '#333333';
+  Chart.defaults.animation = false;
+  Chart.defaults.responsive = false;
+  Chart.defaults.maintainAspectRatio = false;
+  ready = true;
+}
 
-export function renderLineChart(series: Series[], width = 800, height = 400): Buffer {
-  const png = new PNG({ width, height });
-  const px = (x: number, y: number, [r, g, b]: [number, number, number]) => {
-    if (x < 0 || y < 0 || x >= width || y >= height) return;
-    const i = (Math.round(y) * width + Math.round(x)) * 4;
-    png.data[i] = r;
-    png.data[i + 1] = g;
-    png.data[i + 2] = b;
-    png.data[i + 3] = 255;
+/** Paints the whole picture white first (a PNG is transparent otherwise, and Telegram shows that black in dark mode). */
+const whiteBackground: Plugin = {
+  id: 'tandemWhiteBackground',
+  beforeDraw(chart) {
+    const { ctx, width, height } = chart;
+    ctx.save();
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, width, height);
+    ctx.restore();
+  },
+};
+
+export interface RenderedChart {
+  png: Buffer;
+  /** Every text drawn, in drawing order (title, ticks, legend…): what a test checks without a golden image. */
+  texts: string[];
+  /** The plot area inside the axes, in pixels. */
+  area: { left: number; top: number; right: number; bottom: number };
+}
+
+/** Draw one chart configuration to a PNG of `size` (default 1200×675, 16:9 for a phone). */
+export function renderChart<T extends ChartType>(config: ChartConfiguration<T>, size = CHART_SIZE): RenderedChart {
+  setUpCharts();
+  const canvas = createCanvas(size.width, size.height);
+  const ctx = canvas.getContext('2d');
+  const texts: string[] = [];
+  const fillText = ctx.fillText.bind(ctx);
+  ctx.fillText = (text: string, x: number, y: number, maxWidth?: number) => {
+    texts.push(String(text));
+    if (maxWidth === undefined) fillText(text, x, y);
+    else fillText(text, x, y, maxWidth);
   };
-  png.data.fill(255);
-  const pad = 30;
-  const all = series.flatMap((s) => s.points);
-  const t0 = Math.min(...all.map((p) => p.at), Date.now());
-  const t1 = Math.max(...all.map((p) => p.at), t0 + 1);
-  const lo = Math.min(0, ...all.map((p) => p.value));
-  const hi = Math.max(0, ...all.map((p) => p.value), lo + 1);
-  const X = (t: number) => pad + ((t - t0) / (t1 - t0)) * (width - 2 * pad);
-  const Y = (v: number) => height - pad - ((v - lo) / (hi - lo)) * (height - 2 * pad);
-  const line = (x0: number, y0: number, x1: number, y1: number, c: [number, number, number], thick = 1) => {
-    const n = Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0), 1);
-    for (let k = 0; k <= n; k++) {
-      const x = x0 + ((x1 - x0) * k) / n;
-      const y = y0 + ((y1 - y0) * k) / n;
-      for (let d = -Math.floor(thick / 2); d <= Math.floor(thick / 2); d++) {
-        px(x, y + d, c);
-        px(x + d, y, c);
-      }
-    }
-  };
-  const grey: [number, number, number] = [180, 180, 180];
-  line(pad, pad, pad, height - pad, grey);
-  line(pad, height - pad, width - pad, height - pad, grey);
-  line(pad, Y(0), width - pad, Y(0), [120, 120, 120]);
-  series.forEach((s, i) => {
-    const c = PALETTE[i % PALETTE.length]!;
-    const pts = [...s.points].sort((a, b) => a.at - b.at);
-    let prev = { x: X(t0), y: Y(0) };
-    for (const p of pts) {
-      const next = { x: X(p.at), y: Y(p.value) };
-      line(prev.x, prev.y, next.x, prev.y, c, 3); // step: P&L holds until the next fill
-      line(next.x, prev.y, next.x, next.y, c, 3);
-      prev = next;
-    }
-    line(prev.x, prev.y, width - pad, prev.y, c, 3);
-  });
-  return PNG.sync.write(png);
+  const full = { ...config, options: { ...config.options, devicePixelRatio: 1 }, plugins: [whiteBackground, ...(config.plugins ?? [])] } as ChartConfiguration<T>;
+  // Chart.js takes a 2D context; Skia's implements the same API.
+  const chart = new Chart(ctx as never, full);
+  try {
+    const { left, top, right, bottom } = chart.chartArea;
+    return { png: canvas.toBuffer('image/png'), texts, area: { left, top, right, bottom } };
+  } finally {
+    chart.destroy();
+  }
 }

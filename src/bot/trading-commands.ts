@@ -12,7 +12,7 @@ import type { BotContext } from './auth.js';
 import type { CommandDeps, CommandSpec } from './commands.js';
 import { escapeHtml, formatAge, formatInr, formatNum, formatQty } from './format.js';
 import { replyHtml, table, unknownFollower } from './reply.js';
-import { renderLineChart, PALETTE_NAMES } from './chart.js';
+import { pnlCaption, renderPnlChart } from './chart-pnl.js';
 import { describeCopy } from './views.js';
 import { NOTIFY_GROUPS, type NotifyGroup, type NotifyMode } from './notify-prefs.js';
 
@@ -153,10 +153,8 @@ export const TRADING_COMMANDS: CommandSpec[] = [
       const now = d.clock.now();
       const since = period === 'today' ? istDayStart(now) : istDayStart(now) - 6 * 86_400_000;
       const rows = d.control.pnl(since);
-      const lines = rows.map((r, i) => `${PALETTE_NAMES[i % PALETTE_NAMES.length]} · <b>${escapeHtml(r.account)}</b>: ${formatInr(r.pnl)}`);
-      const caption = `P&L ${period} (marked at the last prices seen)\n${lines.join('\n')}`;
-      const png = renderLineChart(rows.map((r) => ({ name: r.account, points: r.series.map((p) => ({ at: p.at, value: p.pnl })) })));
-      await ctx.replyWithPhoto(new InputFile(png, `pnl-${period}.png`), { caption, parse_mode: 'HTML' });
+      const { png } = renderPnlChart(period, rows, now);
+      await ctx.replyWithPhoto(new InputFile(png, `pnl-${period}.png`), { caption: pnlCaption(period, rows, now), parse_mode: 'HTML' });
     },
   },
   {
