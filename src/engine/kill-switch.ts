@@ -8,8 +8,11 @@
  * working SL or target) is an order, not a reduction of the position. Flatten cancels those resting
  * exits first, waits for the cancels, reads the position again and closes what is really held, in
  * freeze-sized slices. A follower whose positions cannot be read is reported by name and left alone.
+ *
+ * The same machinery, scoped (`FlattenScope`), is SQUARE_OFF_AT's intraday square-off: only INTRADAY
+ * positions, only as much as copies opened, and working entry copies of that product cancelled too.
  */
-import type { Position } from '../domain/order.js';
+import type { Position, Product } from '../domain/order.js';
 import { opposite } from '../domain/order.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
@@ -52,6 +55,21 @@ export interface FlattenResult {
   /** Resting exit copies still live after the cancel (the broker refused it): still working there. */
   notCancelled: CopyRow[];
   unread: UnreadFollower[];
+}
+
+/**
+ * What a flatten covers when it is not everything: the square-off's "intraday positions from copies".
+ * Absent: every position, whole, and resting exit copies only (/flatten).
+ */
+export interface FlattenScope {
+  /** Only positions (and working copies) in this product. */
+  product?: Product;
+  /** Cancel working ENTRY copies of the scope too, before closing (an entry filling later would reopen it). */
+  entries?: boolean;
+  /** How much of a position may be closed (units, ≥ 0): the square-off closes what copies opened, no more. */
+  cap?: (followerId: string, p: Position) => number;
+  /** Said in the copies' reason: `square-off 15:10`; default `flatten by <who>`. */
+  why?: string;
 }
 
 /** States of an exit copy that is an order still to be placed or working at the broker. */
@@ -100,6 +118,21 @@ export class KillSwitch {
     return this.store.copies.inStates(RESTING_STATES).filter((c) => c.kind === 'exit' && (ids === 'all' || ids.includes(c.followerId)));
   }
 
+  /** The copies a scoped flatten cancels first: resting exits, and entries when the scope says so, of its product. */
+  private workingInScope(ids: string[], scope: FlattenScope): CopyRow[] {
+    return this.store.copies
+      .inStates(RESTING_STATES)
+      .filter((c) => ids.includes(c.followerId) && (c.kind === 'exit' || scope.entries === true) && (scope.product === undefined || c.product === scope.product));
+  }
+
+  /**
+   * SQUARE_OFF_AT: close these followers' INTRADAY positions, as much as `cap` allows (what copies
+   * opened), after cancelling their working INTRADAY copies — entries and exits. See `flatten`.
+   */
+  squareOffIntraday(ids: string[] | 'all', cap: (followerId: string, p: Position) => number, why: string): Promise<FlattenResult> {
+    return this.flatten(ids, null, { product: 'INTRADAY', entries: true, cap, why });
+  }
+
   /**
    * Every open follower position, read fresh from each broker and counted whole, the resting exit
    * copies beside them, and the followers whose positions could not be read.
@@ -142,34 +175,43 @@ export class KillSwitch {
    * exit, a `flatten-…` leader id and its own tag), placed through each follower's queue. A
    * follower whose positions cannot be read is neither cancelled nor flattened.
    */
-  async flatten(ids: string[] | 'all', by: number | null): Promise<FlattenResult> {
+  async flatten(ids: string[] | 'all', by: number | null, scope?: FlattenScope): Promise<FlattenResult> {
     const batch = batchId('flatten');
+    const why = scope?.why ?? `flatten by ${by ?? 'system'}`;
     const first = await this.openPositions(ids);
     const unreadIds = new Set(first.unread.map((u) => u.followerId));
     const readable = this.selected(ids).filter((f) => !unreadIds.has(f.id)).map((f) => f.id);
+    const toCancel = scope ? this.workingInScope(readable, scope) : first.resting;
     // Per follower the cancels queue before anything placed below; awaiting them also means the
     // positions read next already include any resting exit that filled instead of cancelling.
-    await Promise.all(first.resting.map((c) => this.executor.cancel(c.id, c.followerId, `flatten by ${by ?? 'system'}`)));
-    const after = first.resting.map((c) => this.store.copies.get(c.id) ?? c);
+    await Promise.all(toCancel.map((c) => this.executor.cancel(c.id, c.followerId, why)));
+    const after = toCancel.map((c) => this.store.copies.get(c.id) ?? c);
     const cancelled = after.filter((c) => c.state === 'cancelled');
     const notCancelled = after.filter((c) => LIVE_COPY_STATES.includes(c.state));
     const now = readable.length ? await this.openPositions(readable) : { positions: [], resting: [], unread: [] };
-    const legs: MarketLeg[] = now.positions.map((p) => ({
-      followerId: p.followerId,
-      kind: 'exit',
-      instrument: p.position.instrument,
-      product: p.position.product,
-      side: opposite(p.position.netQty > 0 ? 'BUY' : 'SELL'),
-      qty: Math.abs(p.position.netQty),
-      lotSize: p.lotSize,
-      freeze: p.freeze,
-    }));
-    const inserted = this.store.copies.insert(marketCopies(batch, legs, `flatten by ${by ?? 'system'}`, this.clock.now()));
+    const legs: MarketLeg[] = [];
+    for (const p of now.positions) {
+      if (scope?.product !== undefined && p.position.product !== scope.product) continue;
+      const held = Math.abs(p.position.netQty);
+      const qty = scope?.cap ? Math.min(held, Math.max(0, scope.cap(p.followerId, p.position))) : held;
+      if (qty <= 0) continue;
+      legs.push({
+        followerId: p.followerId,
+        kind: 'exit',
+        instrument: p.position.instrument,
+        product: p.position.product,
+        side: opposite(p.position.netQty > 0 ? 'BUY' : 'SELL'),
+        qty,
+        lotSize: p.lotSize,
+        freeze: p.freeze,
+      });
+    }
+    const inserted = this.store.copies.insert(marketCopies(batch, legs, why, this.clock.now()));
     for (const c of inserted) void this.executor.place(c, null);
     const unread = [...first.unread, ...now.unread];
     this.log.warn(
       { by, batch, orders: inserted.length, cancelled: cancelled.length, notCancelled: notCancelled.length, unread: unread.map((u) => u.followerId) },
-      'flatten: squaring off follower positions',
+      scope ? `${why}: squaring off follower positions` : 'flatten: squaring off follower positions',
     );
     return { batch, placed: inserted, cancelled, notCancelled, unread };
   }

@@ -8,6 +8,8 @@ export interface DailySummaryDeps {
   store: Store;
   events: EngineEvents;
   followerIds: string[];
+  /** Whether the IST day of an instant is a trading day (no summary on weekends and holidays); absent: every day. */
+  tradingDay?: (ms: number) => boolean;
 }
 
 export function followerDays(store: Store, followerIds: string[], now: number): FollowerDay[] {
@@ -19,8 +21,10 @@ export function followerDays(store: Store, followerIds: string[], now: number): 
   });
 }
 
-export async function runDailySummary(d: DailySummaryDeps, clock: Clock): Promise<FollowerDay[]> {
+/** The day's summary to the admins; null (nothing sent) on a weekend or a holiday. */
+export async function runDailySummary(d: DailySummaryDeps, clock: Clock): Promise<FollowerDay[] | null> {
   const now = clock.now();
+  if (d.tradingDay && !d.tradingDay(now)) return null;
   const followers = followerDays(d.store, d.followerIds, now);
   d.events.emit({ type: 'daily_summary', day: istDateTime(now).slice(0, 10), followers });
   return followers;

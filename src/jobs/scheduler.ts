@@ -5,6 +5,7 @@
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config.js';
+import { holidayCoverage, tradingDayCheck } from '../domain/holidays.js';
 import { parseHhmm } from '../domain/time.js';
 import type { EngineEvents } from '../engine/events.js';
 import type { InstrumentResolver } from '../engine/instruments.js';
@@ -14,6 +15,7 @@ import type { Logger } from '../infra/logger.js';
 import type { Store } from '../store/index.js';
 import { runDailySummary } from './daily-summary.js';
 import { runInstrumentRefresh } from './instrument-refresh.js';
+import { runSquareOff, type SquareOffDeps } from './square-off.js';
 import { runNagTick, runTokenCheck, runTokenRenewal, type TokenCheckDeps } from './token-check.js';
 
 export const TIMEZONE = 'Asia/Kolkata';
@@ -55,22 +57,56 @@ export interface JobDeps {
 export function jobDefs(d: JobDeps): JobDef[] {
   const { cfg, clock } = d;
   const log = d.logger.child({ module: 'jobs' });
-  const token: TokenCheckDeps = { sessions: d.sessions, events: d.events, logger: log, checkAt: cfg.jobs.tokenCheckAt, nagUntil: cfg.jobs.nagUntil, nag: { lastAt: null } };
+  // The morning nag, the square-off, the drift watch and the day summary keep to trading days.
+  const tradingDay = tradingDayCheck(cfg.marketHolidays);
+  const year = new Date(clock.now()).getUTCFullYear();
+  for (const y of [year, year + 1]) {
+    const c = holidayCoverage(y);
+    if (!c.shipped && !cfg.marketHolidays.some((h) => h.startsWith(`${y}-`))) log.warn({ year: y }, `${c.note}; add them with MARKET_HOLIDAYS`);
+  }
+  const token: TokenCheckDeps = { sessions: d.sessions, events: d.events, logger: log, checkAt: cfg.jobs.tokenCheckAt, nagUntil: cfg.jobs.nagUntil, nag: { lastAt: null }, tradingDay };
   const tokenOf = (id: string) => d.sessions.tokenOf(id);
   return [
     { name: 'token-check', cron: cronAt(cfg.jobs.tokenCheckAt), run: () => runTokenCheck(token, clock) },
     { name: 'token-nag', cron: `*/15 * * * ${WEEKDAYS}`, run: () => runNagTick(token, clock) },
     { name: 'token-renewal', cron: '7 * * * *', run: () => runTokenRenewal(token, clock) },
     { name: 'instruments', cron: cronAt(INSTRUMENTS_AT), run: () => runInstrumentRefresh({ cfg, store: d.store, instruments: d.instruments, logger: log, tokenOf }, clock) },
-    { name: 'daily-summary', cron: cronAt(cfg.jobs.dailySummaryAt), run: () => runDailySummary({ store: d.store, events: d.events, followerIds: cfg.followers.map((f) => f.id) }, clock) },
+    { name: 'daily-summary', cron: cronAt(cfg.jobs.dailySummaryAt), run: () => runDailySummary({ store: d.store, events: d.events, followerIds: cfg.followers.map((f) => f.id), tradingDay }, clock) },
     // After a Kite login: the masters that are stale or missing (Kite's needs a session to download).
     { name: 'instruments-after-login', cron: null, run: () => runInstrumentRefresh({ cfg, store: d.store, instruments: d.instruments, logger: log, tokenOf }, clock, { force: false }) },
   ];
 }
 
-/** The drift watch's minute: every minute 09:00–15:59 on weekdays; the body itself keeps to 09:15–15:30 IST. */
-export function driftJob(drift: { tick(): unknown }): JobDef {
-  return { name: 'drift', cron: `* 9-15 * * ${WEEKDAYS}`, run: async () => void drift.tick() };
+/**
+ * SQUARE_OFF_AT on weekdays (the body skips holidays and a second run the same day). Built after
+ * the others: it needs the running engine's kill switch. A SQUARE_OFF_AT later than the entry
+ * window's end (or with no COPY_ENTRIES_UNTIL) lets intraday entries be copied after it: said once.
+ */
+export function squareOffJob(d: Omit<SquareOffDeps, 'tradingDay' | 'last'> & { marketHolidays: string[]; entriesUntil: string | null; clock: Clock }): JobDef {
+  const deps: SquareOffDeps = { ...d, tradingDay: tradingDayCheck(d.marketHolidays), last: { day: null } };
+  if (d.entriesUntil === null || d.entriesUntil > d.at) {
+    d.logger.warn(
+      { squareOffAt: d.at, copyEntriesUntil: d.entriesUntil },
+      'entries after SQUARE_OFF_AT are still copied (and left to the broker\'s own square-off): set COPY_ENTRIES_UNTIL at or before it to stop them',
+    );
+  }
+  return { name: 'square-off', cron: cronAt(d.at), run: () => runSquareOff(deps, d.clock) };
+}
+
+/**
+ * The drift watch's minute: every minute 09:00–15:59 on weekdays; the body itself keeps to 09:15–15:30 IST.
+ * With `days`, it rests on NSE holidays and MARKET_HOLIDAYS too.
+ */
+export function driftJob(drift: { tick(): unknown }, days?: { clock: Clock; marketHolidays: string[] }): JobDef {
+  const tradingDay = days ? tradingDayCheck(days.marketHolidays) : null;
+  return {
+    name: 'drift',
+    cron: `* 9-15 * * ${WEEKDAYS}`,
+    run: async () => {
+      if (tradingDay && days && !tradingDay(days.clock.now())) return;
+      drift.tick();
+    },
+  };
 }
 
 export class Scheduler {

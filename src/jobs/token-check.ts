@@ -3,7 +3,8 @@
  * that would die before NAG_UNTIL are renewed first, then every account's token is checked with a
  * cheap authenticated call; anything missing, dead or dying before NAG_UNTIL is one message to the
  * admins with the login link or instructions. Every 15 minutes after that, until NAG_UNTIL, the
- * accounts still in trouble are checked again and the admins nagged again — until fixed.
+ * accounts still in trouble are checked again and the admins nagged again — until fixed. Nobody is
+ * nagged on a weekend or an NSE holiday (domain/holidays.ts, MARKET_HOLIDAYS).
  */
 import { istAt } from '../domain/time.js';
 import type { EngineEvents } from '../engine/events.js';
@@ -23,6 +24,8 @@ export interface TokenCheckDeps {
   nagUntil: string;
   /** When the admins were last nagged (shared by the check and the repeat). */
   nag: { lastAt: number | null };
+  /** Whether the IST day of an instant is a trading day (no nag on weekends and holidays); absent: every day. */
+  tradingDay?: (ms: number) => boolean;
 }
 
 function nag(d: TokenCheckDeps, now: number): number {
@@ -40,12 +43,15 @@ export async function runTokenCheck(d: TokenCheckDeps, clock: Clock): Promise<nu
   const cutoff = istAt(now, d.nagUntil);
   await d.sessions.renewDue(Math.max(now + RENEW_AHEAD_MS, now < cutoff ? cutoff : 0));
   await d.sessions.check();
+  // Renewed and checked every day (a token must live through a long weekend), nagged about on trading days only.
+  if (d.tradingDay && !d.tradingDay(now)) return 0;
   return nag(d, clock.now());
 }
 
 /** The repeat (every 15 min): between TOKEN_CHECK_AT and NAG_UNTIL, re-check the accounts in trouble and nag again. */
 export async function runNagTick(d: TokenCheckDeps, clock: Clock): Promise<number> {
   const now = clock.now();
+  if (d.tradingDay && !d.tradingDay(now)) return 0;
   // The window starts one repeat after the check (at the check's own minute, the check nags).
   if (now < istAt(now, d.checkAt) + NAG_EVERY_MS - 60_000 || now >= istAt(now, d.nagUntil)) return 0;
   const trouble = d.sessions.problems(now);
