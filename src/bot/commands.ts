@@ -17,6 +17,7 @@ import { TOKEN_COMMANDS } from './token-commands.js';
 import type { SessionManager } from '../engine/sessions.js';
 import type { DriftWatch } from '../engine/drift.js';
 import { DRIFT_COMMANDS, driftStatusLine } from './drift-commands.js';
+import { RULES_COMMANDS, type RulesDeps } from './rules-commands.js';
 import { InlineKeyboard } from 'grammy';
 
 export interface CommandDeps {
@@ -33,6 +34,8 @@ export interface CommandDeps {
   sessions?: SessionManager;
   /** The drift watch (/drift, the Sync button, the /status line). */
   drift?: DriftWatch;
+  /** Each follower's own rules (/rules); absent = not shown. */
+  rules?: RulesDeps;
 }
 
 export interface CommandSpec {
@@ -182,6 +185,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   ...TRADING_COMMANDS,
   ...DRIFT_COMMANDS,
+  ...RULES_COMMANDS,
   ...TOKEN_COMMANDS,
   {
     name: 'help',
