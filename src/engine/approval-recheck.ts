@@ -27,7 +27,8 @@ export function approvalNoLongerHolds(d: RecheckDeps, leaderOrderId: string, cop
   if (!snap || !row || !c) return null;
   if (snap.status !== 'open' && snap.status !== 'transit') {
     if (snap.filledQty === 0) return `the leader order was ${snap.status}`;
-    const net = d.positions.get('leader', row, c.product);
+    // The leader's own product: the copy's may differ (the follower's PRODUCT rule).
+    const net = d.positions.get('leader', row, row.product);
     if (Math.sign(net) !== (c.side === 'BUY' ? 1 : -1)) return `the leader has exited ${c.symbol} (the leader now holds ${net})`;
   }
   const shown = c.notional !== null && c.plannedQty > 0 ? c.notional / c.plannedQty : null;

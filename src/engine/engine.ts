@@ -439,9 +439,9 @@ export class ReplicationEngine {
   /** "F1 now differs from the leader in NIFTY…: leader holds 150, F1 holds 0." */
   consequence(c: CopyRow): string {
     const leaderRow = this.d.store.leader.get(c.leaderOrderId);
-    const product = c.product;
-    const leaderNet = leaderRow ? this.d.positions.get('leader', leaderRow, product) : null;
-    const held = this.d.positions.get(c.followerId, c, product);
+    // Each in its own product: the follower's may differ from the leader's (its PRODUCT rule).
+    const leaderNet = leaderRow ? this.d.positions.get('leader', leaderRow, leaderRow.product) : null;
+    const held = this.d.positions.get(c.followerId, c, c.product);
     const lots = (q: number) => (c.lotSize > 1 ? `${q / c.lotSize} lot(s)` : `${q}`);
     const leaderPart = leaderNet === null ? '' : `leader holds ${lots(leaderNet)}, `;
     return `${c.followerId} now differs from the leader in ${c.symbol}: ${leaderPart}${c.followerId} holds ${lots(held)}.`;
