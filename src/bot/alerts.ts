@@ -7,6 +7,7 @@ import { escapeHtml, formatAge, formatInr, formatNum, formatQty } from './format
 import { describeCopy } from './views.js';
 import { sessionAlertOf } from './token-alerts.js';
 import { driftAlertOf } from './drift-views.js';
+import { isExitNotCopied } from './copy-lines.js';
 
 export const PRIORITY = { approval: 0, error: 1, fill: 2, info: 3 } as const;
 
@@ -75,45 +76,32 @@ export function decisionLine(a: ApprovalRow, copies: CopyRow[]): string {
 
 export function alertOf(e: EngineEvent, now: number): Alert | null {
   switch (e.type) {
-    case 'copy_placed': {
-      const c = e.copy;
-      const note = c.reason ? ` · ${escapeHtml(c.reason)}` : '';
-      return { priority: PRIORITY.fill, kind: 'copy_placed', text: `✅ <b>${escapeHtml(c.followerId)}</b> ${describeCopy(c)} placed · order ${escapeHtml(c.followerOrderId ?? '?')} · leader ${escapeHtml(c.leaderOrderId)}${note}` };
-    }
+    // Placed, filled, cancelled and skipped copies are lines of their leader order's one message
+    // (copy-groups.ts). What needs the owner also arrives on its own, so that it makes a sound.
+    case 'copy_placed':
+    case 'copy_filled':
+    case 'copy_cancelled':
+      return null;
     case 'copy_skipped': {
       const c = e.copy;
       // An exit not copied leaves the follower holding what the leader closed: that is loud.
-      // (Nothing held to exit is not a problem.)
-      if (c.kind === 'exit' && !c.reason?.startsWith('follower holds no position')) {
-        return {
-          priority: PRIORITY.error,
-          kind: 'copy_failed',
-          text: `⚠️ <b>${escapeHtml(c.followerId)}</b> EXIT NOT COPIED: ${c.side} ${escapeHtml(c.symbol)} (leader ${escapeHtml(c.leaderOrderId)}): ${escapeHtml(c.reason ?? 'no reason')}. ${escapeHtml(c.followerId)} still holds the position the leader is closing.`,
-        };
-      }
-      return { priority: PRIORITY.fill, kind: 'copy_skipped', text: `⏭ <b>${escapeHtml(c.followerId)}</b> skipped ${c.side} ${escapeHtml(c.symbol)} (leader ${escapeHtml(c.leaderOrderId)}): ${escapeHtml(c.reason ?? 'no reason')}` };
+      if (!isExitNotCopied(c)) return null;
+      return {
+        priority: PRIORITY.error,
+        kind: 'copy_failed',
+        text: `⚠️ <b>${escapeHtml(c.followerId)}</b> EXIT NOT COPIED: ${c.side} ${escapeHtml(c.symbol)} (leader ${escapeHtml(c.leaderOrderId)}): ${escapeHtml(c.reason ?? 'no reason')}. ${escapeHtml(c.followerId)} still holds the position the leader is closing.`,
+      };
     }
     case 'copy_failed': {
       const c = e.copy;
       return {
         priority: PRIORITY.error,
         kind: 'copy_failed',
-        text: `❌ <b>${escapeHtml(c.followerId)}</b> ${describeCopy(c)} ${c.state === 'rejected' ? 'REJECTED' : 'FAILED'}: ${escapeHtml(c.reason ?? 'unknown reason')}\n${escapeHtml(e.consequence)}`,
+        text: `❌ <b>${escapeHtml(c.followerId)}</b> ${describeCopy(c)} ${c.state === 'rejected' ? 'REJECTED' : 'FAILED'}: ${escapeHtml(c.reason ?? 'unknown reason')} (leader ${escapeHtml(c.leaderOrderId)})\n${escapeHtml(e.consequence)}`,
       };
-    }
-    case 'copy_filled': {
-      const c = e.copy;
-      let slip = '';
-      if (e.leaderPrice && c.avgPrice > 0) {
-        const d = (c.avgPrice - e.leaderPrice) * (c.side === 'BUY' ? 1 : -1);
-        slip = ` · leader ${formatInr(e.leaderPrice)} · slippage ${formatInr(d)} (${formatNum(Number(((d / e.leaderPrice) * 100).toFixed(2)))}%)`;
-      }
-      return { priority: PRIORITY.fill, kind: 'copy_filled', text: `💰 <b>${escapeHtml(c.followerId)}</b> filled ${c.side} ${formatQty(c.filledQty, c.lotSize)} ${escapeHtml(c.symbol)} @ ${formatInr(c.avgPrice)}${slip}` };
     }
     case 'copy_unknown':
       return { priority: PRIORITY.error, kind: 'copy_unknown', text: unknownText(e.copy), markup: unknownKeyboard(e.copy.id) };
-    case 'copy_cancelled':
-      return { priority: PRIORITY.fill, kind: 'copy_cancelled', text: `🚫 <b>${escapeHtml(e.copy.followerId)}</b> cancelled ${describeCopy(e.copy)} (${escapeHtml(e.copy.reason ?? 'leader cancelled')})` };
     case 'stream': {
       const who = e.accountId === 'leader' ? 'Leader feed' : `${escapeHtml(e.accountId)}'s order stream`;
       if (e.state === 'disconnected') return { priority: PRIORITY.error, kind: 'connectivity', text: `🔌 ${who} disconnected${e.detail ? ` (${escapeHtml(e.detail)})` : ''}. Reconnecting; missed orders are recovered from the order book.` };

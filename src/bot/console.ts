@@ -53,8 +53,11 @@ export class ConsoleChat {
     private readonly out: NodeJS.WritableStream = process.stdout,
   ) {
     // Intercept every outgoing call: nothing goes to the network.
+    // Edits are answered as Telegram answers them (an unknown message, an unchanged text).
     bot.api.config.use(async (_prev, method, payload) => {
       const p = payload as Record<string, unknown>;
+      const refused = method === 'editMessageText' ? this.editRefusal(p) : null;
+      if (refused) return { ok: false, error_code: 400, description: `Bad Request: ${refused}` } as never;
       return { ok: true, result: this.handle(method, p) } as never;
     });
   }
@@ -68,13 +71,20 @@ export class ConsoleChat {
     this.out.write(`\n${prefix}\n${body}${choices}\n`);
   }
 
+  private editRefusal(p: Record<string, unknown>): string | null {
+    const shown = this.shown.get(Number(p.message_id));
+    if (!shown) return 'message to edit not found';
+    const same = shown.text === String(p.text ?? '') && JSON.stringify(shown.buttons) === JSON.stringify(buttonsOf(p.reply_markup));
+    return same ? 'message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message' : null;
+  }
+
   private handle(method: string, p: Record<string, unknown>): unknown {
     const chat = { id: Number(p.chat_id ?? this.userId), type: 'private' as const, first_name: 'you' };
     switch (method) {
       case 'sendMessage': {
         const msg: ShownMessage = { message_id: this.nextMessageId++, text: String(p.text ?? ''), buttons: buttonsOf(p.reply_markup) };
         this.shown.set(msg.message_id, msg);
-        // Only recent messages can still be edited or pressed; keep the map small.
+        // Only recent messages can still be edited or pressed (older ones answer "not found"); keep the map small.
         if (this.shown.size > 200) this.shown.delete(this.shown.keys().next().value!);
         if (msg.buttons.length) this.lastWithButtons = msg;
         this.print('🤖 tandem', msg.text, msg.buttons);

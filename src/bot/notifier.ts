@@ -17,11 +17,13 @@ import { alertOf, decisionLine, PRIORITY, type Alert } from './alerts.js';
 import { escapeHtml, htmlToPlain, splitMessage } from './format.js';
 import { istTime } from '../domain/time.js';
 import { NotifyPrefs } from './notify-prefs.js';
+import { CopyGroups, GROUP_KIND, isCopyEvent } from './copy-groups.js';
+import { MessageEditor, type EditFn, type EditorOptions } from './message-editor.js';
 
 /** Sends one message; resolves with its message id. */
 export type SendFn = (chatId: number, text: string, opts: { html: boolean; silent: boolean; markup?: unknown }) => Promise<number>;
 /** Replaces a message's text (and removes its buttons). */
-export type EditFn = (chatId: number, messageId: number, html: string) => Promise<void>;
+export type { EditFn };
 
 const MAX_ATTEMPTS = 20;
 /** This many informational alerts waiting for one chat are sent as one message. */
@@ -48,6 +50,8 @@ type Outcome = { ok: true } | { ok: false; retryInMs: number };
 export interface NotifierOptions {
   /** How often a chat that answered 403 is tried again (default 10 min). */
   unreachableRetryMs?: number;
+  /** Edits of the leader orders' messages (least time between two edits of one message). */
+  edits?: EditorOptions;
 }
 
 export class Notifier implements EngineEvents {
@@ -57,9 +61,9 @@ export class Notifier implements EngineEvents {
   private readonly unreachableRetryMs: number;
   private stopped = false;
   private readonly downSince = new Map<string, number>();
-  /** Fill messages per leader order: one message per chat, edited as more followers fill. */
-  private readonly fillGroups = new Map<string, { lines: string[]; text: string; chats: Map<number, { alertId: number; messageId?: number; sentText?: string }> }>();
-  private readonly fillGroupOfAlert = new Map<number, string>();
+  /** One message per leader order and chat, edited in place as its copies move on. */
+  private readonly groups: CopyGroups;
+  private readonly editor: MessageEditor;
   readonly prefs: NotifyPrefs;
   private send: SendFn | null = null;
   private edit: EditFn | null = null;
@@ -73,6 +77,9 @@ export class Notifier implements EngineEvents {
   ) {
     this.prefs = new NotifyPrefs(store, clock);
     this.unreachableRetryMs = opts.unreachableRetryMs ?? UNREACHABLE_RETRY_MS;
+    const editor = new MessageEditor(() => this.edit, { shown: (c, m, t) => store.alertGroups.shown(c, m, t), gone: (c, m) => this.groups.gone(c, m) }, log, opts.edits);
+    this.editor = editor;
+    this.groups = new CopyGroups({ store, clock, chatIds, prefs: this.prefs, editor, log, queued: () => this.kickAll() });
     for (const chatId of chatIds) this.lanes.set(chatId, { chatId, sending: null, again: false, timer: null, failures: 0, unreachable: null });
   }
 
@@ -81,6 +88,7 @@ export class Notifier implements EngineEvents {
     this.send = send;
     this.edit = edit;
     this.dropForeignAlerts();
+    this.groups.resume();
     this.kickAll();
   }
 
@@ -143,50 +151,6 @@ export class Notifier implements EngineEvents {
     return e;
   }
 
-  private groupFill(leaderOrderId: string, a: Alert, now: number): void {
-    let g = this.fillGroups.get(leaderOrderId);
-    if (!g) {
-      g = { lines: [], text: '', chats: new Map() };
-      this.fillGroups.set(leaderOrderId, g);
-      if (this.fillGroups.size > 500) this.fillGroups.delete(this.fillGroups.keys().next().value!);
-    }
-    g.lines.push(a.text);
-    g.text = g.lines.length === 1 ? a.text : `💰 Fills for leader order ${leaderOrderId} (${g.lines.length}):\n${g.lines.join('\n')}`;
-    for (const chatId of this.chatIds) {
-      const mode = this.prefs.modeFor(chatId, a.kind);
-      if (mode === 'off') continue;
-      const ref = g.chats.get(chatId);
-      if (!ref) {
-        const priority = mode === 'silent' ? PRIORITY.info : a.priority;
-        const alertId = this.store.outbox.enqueue({ chatId, priority, kind: a.kind, text: g.text, createdAt: now });
-        g.chats.set(chatId, { alertId });
-        this.fillGroupOfAlert.set(alertId, leaderOrderId);
-      } else if (ref.messageId !== undefined) {
-        void this.editFill(chatId, ref, g.text);
-      } else {
-        this.store.outbox.updateText(ref.alertId, g.text);
-      }
-    }
-  }
-
-  private async editFill(chatId: number, ref: { messageId?: number; sentText?: string }, text: string): Promise<void> {
-    if (!this.edit || ref.messageId === undefined || ref.sentText === text) return;
-    ref.sentText = text;
-    await this.edit(chatId, ref.messageId, text).catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not edit the fill message'));
-  }
-
-  /** A fill message was delivered: remember its id, and catch up with lines added meanwhile. */
-  private fillDelivered(alertId: number, chatId: number, messageId: number, sentText: string): void {
-    const key = this.fillGroupOfAlert.get(alertId);
-    const g = key ? this.fillGroups.get(key) : undefined;
-    const ref = g?.chats.get(chatId);
-    if (!g || !ref) return;
-    this.fillGroupOfAlert.delete(alertId);
-    ref.messageId = messageId;
-    ref.sentText = sentText;
-    if (g.text !== sentText) void this.editFill(chatId, ref, g.text);
-  }
-
   /** Write queued events to the outbox. */
   flush(): void {
     this.flushScheduled = false;
@@ -195,9 +159,9 @@ export class Notifier implements EngineEvents {
     const now = this.clock.now();
     this.store.tx(() => {
       for (const e of events) {
+        if (isCopyEvent(e)) this.groups.apply(e, now);
         const a = alertOf(e, now);
-        if (a && e.type === 'copy_filled') this.groupFill(e.copy.leaderOrderId, a, now);
-        else if (a) {
+        if (a) {
           const markup = a.markup ? JSON.stringify(a.markup) : null;
           for (const chatId of this.chatIds) {
             // Each chat's /notify choice: off drops it, silent delivers it without a sound.
@@ -254,11 +218,11 @@ export class Notifier implements EngineEvents {
 
   /**
    * A backlog of low-priority (silent, informational) alerts for one chat is folded into one
-   * message: the rows are marked delivered and a combined row takes their place. Approvals, errors
-   * and fills are never folded.
+   * message: the rows are marked delivered and a combined row takes their place. Approvals, errors,
+   * fills and the leader orders' messages (edited later) are never folded.
    */
   private coalesce(chatId: number, batch: AlertRow[]): AlertRow[] {
-    const rows = batch.filter((a) => a.priority >= PRIORITY.info && !a.markup);
+    const rows = batch.filter((a) => a.priority >= PRIORITY.info && !a.markup && a.kind !== GROUP_KIND);
     if (rows.length < COALESCE_AT) return batch;
     const now = this.clock.now();
     const text = `📦 ${rows.length} updates while alerts were queued:\n${rows.map((r) => r.text).join('\n')}`;
@@ -294,7 +258,7 @@ export class Notifier implements EngineEvents {
             messageId = await send(a.chatId, htmlToPlain(part), { html: false, silent, markup });
           } else throw e;
         }
-        if (a.kind === 'copy_filled') this.fillDelivered(a.id, a.chatId, messageId, part);
+        if (a.kind === GROUP_KIND) this.groups.delivered(a.id, a.chatId, messageId, part);
         if (approval && markup) {
           this.store.approvals.addMessage(approval.id, a.chatId, messageId);
           if (!approval.text) this.store.approvals.setText(approval.id, part);
@@ -375,7 +339,12 @@ export class Notifier implements EngineEvents {
     this.flush();
     for (;;) {
       const busy = [...this.lanes.values()].flatMap((l) => (l.sending ? [l.sending] : []));
-      if (busy.length === 0) return;
+      if (busy.length === 0) {
+        // Edits of the leader orders' messages (coalesced: up to a second away) are part of it.
+        await this.editor.idle();
+        if ([...this.lanes.values()].every((l) => !l.sending)) return;
+        continue;
+      }
       await Promise.all(busy);
     }
   }
@@ -385,5 +354,7 @@ export class Notifier implements EngineEvents {
     this.stopped = true;
     for (const lane of this.lanes.values()) if (lane.timer) clearTimeout(lane.timer);
     await Promise.all([...this.lanes.values()].map((l) => l.sending?.catch(() => {})));
+    // Edits still waiting are made at the next start (the database knows what each chat should see).
+    await this.editor.stop();
   }
 }

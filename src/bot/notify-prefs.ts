@@ -2,6 +2,12 @@
  * Per-chat notification preferences (/notify): each group of alerts is on, silent (delivered
  * without a sound) or off. Errors can be silenced but never turned off; approval requests are
  * always on. Stored in settings, so they survive a restart.
+ *
+ * The copies of one leader order share one message, edited in place (copy-groups.ts): there the
+ * groups decide which lines a chat sees (off leaves a kind's lines out; a message with no line left
+ * is not sent) and whether the message sounds when it is sent (a line of a kind set to on; a copy
+ * still working counts as the fill it waits for). Edits never sound: rejections, exits not copied
+ * and unknown outcomes also arrive as their own alert (errors).
  */
 import type { Store } from '../store/index.js';
 import type { Clock } from '../infra/clock.js';
@@ -67,7 +73,15 @@ export class NotifyPrefs {
   }
 
   modeFor(chatId: number, kind: string): NotifyMode {
-    const g = groupOfKind(kind);
-    return g === 'approvals' ? 'on' : this.get(chatId)[g];
+    return this.modesFor(chatId)(kind);
+  }
+
+  /** One read of the chat's settings, for deciding many alerts or lines. */
+  modesFor(chatId: number): (kind: string) => NotifyMode {
+    const prefs = this.get(chatId);
+    return (kind) => {
+      const g = groupOfKind(kind);
+      return g === 'approvals' ? 'on' : prefs[g];
+    };
   }
 }

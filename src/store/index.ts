@@ -1,5 +1,6 @@
 /** The store: the database and its repositories. The only code that writes SQL lives in store/. */
 import { MIGRATIONS_DIR, openDatabase, type OpenOptions, type OpenedDb } from './db.js';
+import { AlertGroupRepo } from './alert-group-repo.js';
 import { ApprovalRepo } from './approval-repo.js';
 import { AuditRepo } from './audit-repo.js';
 import { CopyRepo } from './copy-repo.js';
@@ -21,6 +22,7 @@ export class Store {
   readonly instruments: InstrumentRepo;
   readonly approvals: ApprovalRepo;
   readonly tokens: TokenRepo;
+  readonly alertGroups: AlertGroupRepo;
   /** Epoch ms of the last write through `tx` (for /health). */
   lastWriteAt = 0;
 
@@ -36,6 +38,7 @@ export class Store {
     this.instruments = new InstrumentRepo(db, (fn) => this.tx(fn));
     this.approvals = new ApprovalRepo(db);
     this.tokens = new TokenRepo(db);
+    this.alertGroups = new AlertGroupRepo(db);
   }
 
   static open(path: string, opts: OpenOptions = {}): Store {
@@ -68,5 +71,6 @@ export class Store {
 export type { CopyRow, NewCopy, FollowerOrderRow } from './copy-repo.js';
 export type { LeaderOrderRow } from './leader-repo.js';
 export type { AlertRow } from './outbox-repo.js';
+export type { AlertGroupMessageRow } from './alert-group-repo.js';
 export type { ApprovalRow } from './approval-repo.js';
 export type { TokenRow, TokenSource } from './token-repo.js';

@@ -56,11 +56,6 @@ export class OutboxRepo {
     return new Map(rows.map((r) => [r.chatId, r.n]));
   }
 
-  /** Replace the text of an alert not yet delivered (a fill message gaining lines). */
-  updateText(id: number, text: string): void {
-    this.db.update(alertOutbox).set({ text }).where(and(eq(alertOutbox.id, id), isNull(alertOutbox.sentAt))).run();
-  }
-
   markSent(id: number, at: number): void {
     this.markSentStmt.run({ id, at });
   }

@@ -273,3 +273,40 @@ export const alertOutbox = sqliteTable(
   },
   (t) => [index('alert_outbox_pending_idx').on(t.sentAt, t.priority, t.id)],
 );
+
+/**
+ * One chat message per leader order: the copies' lines (JSON, each line's state only moves
+ * forward), kept so a restart goes on editing the same message.
+ */
+export const alertGroups = sqliteTable(
+  'alert_groups',
+  {
+    leaderOrderId: text('leader_order_id').primaryKey(),
+    /** JSON: [{ copyId, followerId, state, text, filledQty }] in copy order. */
+    lines: text('lines', { mode: 'json' }).$type<unknown[]>().notNull().default([]),
+    /** The instrument's lot size (the leader line shows lots). */
+    lotSize: integer('lot_size').notNull().default(1),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('alert_groups_updated_idx').on(t.updatedAt)],
+);
+
+/** The group message in each chat: its outbox row until delivered, then its message id, for edits. */
+export const alertGroupMessages = sqliteTable(
+  'alert_group_messages',
+  {
+    leaderOrderId: text('leader_order_id').notNull(),
+    chatId: integer('chat_id').notNull(),
+    /** The outbox row that sends it, until it is delivered. */
+    alertId: integer('alert_id'),
+    messageId: integer('message_id'),
+    sentAt: integer('sent_at'),
+    /** What this chat should see now (HTML). */
+    text: text('text').notNull(),
+    /** What Telegram shows (the last text sent or edited in); differs from `text` while an edit waits. */
+    shownText: text('shown_text'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.leaderOrderId, t.chatId] }), index('alert_group_messages_alert_idx').on(t.alertId)],
+);

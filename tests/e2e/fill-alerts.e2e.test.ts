@@ -1,4 +1,4 @@
-/** Fill alerts: one message per leader order, edited as each follower's fill arrives. */
+/** Fill alerts: one message per leader order (simulated leader, two paper followers), edited as each follower's fill arrives. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram.js';
 import { SimLeader } from '../../src/brokers/sim/sim-leader.js';
@@ -35,10 +35,14 @@ describe('fill alerts', () => {
     const sim = app.leader as SimLeader;
     const id = sim.place({ instrument: SIM_UNIVERSE[0]!, side: 'BUY', lots: 2 });
     sim.fill(id, 140);
-    const msg = await tg.waitForMessage(ADMIN, /Fills for leader order [\s\S]*mom<\/b> filled[\s\S]*dad<\/b> filled|Fills for leader order [\s\S]*dad<\/b> filled[\s\S]*mom<\/b> filled/);
-    expect(msg.text).toContain('leader ₹140.00');
-    expect(msg.text).toMatch(/slippage ₹0\.00 \(0%\)/);
-    const fillMessages = tg.messages(ADMIN).filter((m) => /filled BUY/.test(m.text ?? ''));
-    expect(fillMessages).toHaveLength(1);
+    const msg = await tg.waitForMessage(ADMIN, new RegExp(`^📋 <b>Leader</b> BUY 2 lots \\(150\\) .* order ${id} · filled @ ₹140\\.00\\n✅ <b>mom</b> filled BUY 2 lots \\(150\\) .*\\n✅ <b>dad</b> filled BUY 1 lot \\(75\\) .*$`));
+    for (const line of msg.text!.split('\n').slice(1)) expect(line).toMatch(/ @ ₹140\.00 · leader ₹140\.00 · slippage ₹0\.00 \(0%\)$/);
+    await app.notifier.drained();
+    // One message for the order: no separate placement or fill messages, and it was sent once.
+    expect(tg.messages(ADMIN).filter((m) => (m.text ?? '').includes(id))).toHaveLength(1);
+    expect(tg.calls.filter((c) => c.method === 'sendMessage' && String(c.payload.text).includes(id))).toHaveLength(1);
+    // Edits make no sound: with fills on, the message sounds when it is sent, as the copies go out.
+    const sent = tg.calls.find((c) => c.method === 'sendMessage' && String(c.payload.text).includes(id))!;
+    expect(sent.payload.disable_notification).toBe(false);
   });
 });

@@ -46,6 +46,10 @@ export interface FakeTelegram {
   commands(scope?: Record<string, unknown>, languageCode?: string): BotCommand[];
   pendingUpdates(): number;
   failNext(method: string, error: ApiError, times?: number): void;
+  /** The user deletes a bot message: editing it then answers "message to edit not found". */
+  deleteMessage(chatId: number, messageId: number): void;
+  /** Make a message older: past 48 h an edit answers "message can't be edited". */
+  ageMessage(chatId: number, messageId: number, seconds: number): void;
   /** Until unblockChat: every send or edit to this chat answers 403 (the user blocked the bot). */
   blockChat(chatId: number, description?: string): void;
   unblockChat(chatId: number): void;
@@ -129,7 +133,19 @@ function decodeFields(fields: Payload): Payload {
   return fields;
 }
 
-export async function startFakeTelegram(opts: { token?: string } = {}): Promise<FakeTelegram> {
+export interface FakeTelegramOptions {
+  token?: string;
+  /**
+   * Flood control on edits, as Telegram does it: a message edited again sooner than this after its
+   * last send or edit answers 429 "Too Many Requests: retry after N" with `parameters.retry_after`.
+   */
+  editFloodMs?: number;
+}
+
+/** Bots' messages older than this cannot be edited ("message can't be edited"). */
+const EDITABLE_SECONDS = 48 * 3600;
+
+export async function startFakeTelegram(opts: FakeTelegramOptions = {}): Promise<FakeTelegram> {
   const token = opts.token;
   const botId = num(token?.split(':')[0]) ?? 1000;
   const botUser: TgUser = { id: botId, is_bot: true, first_name: 'Tandem Test', username: 'tandem_test_bot' };
@@ -139,6 +155,8 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
   const faults = new Map<string, { error: ApiError; remaining: number }[]>();
   const openCallbacks = new Set<string>();
   const blocked = new Map<number, string>();
+  /** When each message was last sent or edited (ms), for the edit flood limit. */
+  const touchedAt = new Map<string, number>();
   let queue: TgUpdate[] = [];
   let nextUpdateId = 1;
   let nextCallbackId = 1;
@@ -224,12 +242,20 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       const markupErr = markupError(p['reply_markup']);
       if (markupErr) return bad(markupErr);
       const msg = storeBotMessage(chatId, { text, parse_mode: parseMode, reply_markup: p['reply_markup'] as TgReplyMarkup | undefined });
+      touchedAt.set(`${chatId}:${msg.message_id}`, Date.now());
       return { result: wire(msg) };
     },
     editmessagetext: (p) => {
       const msg = findMessage(p);
       if (!msg) return bad('message to edit not found');
       if (msg.text === undefined) return bad('there is no text in the message to edit');
+      if (now() - msg.date > EDITABLE_SECONDS) return bad("message can't be edited");
+      const key = `${msg.chat.id}:${msg.message_id}`;
+      const since = Date.now() - (touchedAt.get(key) ?? 0);
+      if (opts.editFloodMs !== undefined && since < opts.editFloodMs) {
+        const retryAfter = Math.max(1, Math.ceil((opts.editFloodMs - since) / 1000));
+        return { error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } };
+      }
       const text = str(p['text']) ?? '';
       const parseMode = str(p['parse_mode']);
       const visible = visibleText(text, parseMode);
@@ -244,6 +270,7 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
         return bad('message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
       }
       Object.assign(msg, { text, parse_mode: parseMode, reply_markup: markup, edit_date: now() });
+      touchedAt.set(key, Date.now());
       return { result: wire(msg) };
     },
     editmessagereplymarkup: (p) => {
@@ -401,6 +428,12 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       const key = method.toLowerCase();
       faults.set(key, [...(faults.get(key) ?? []), { error, remaining: times }]);
     },
+    deleteMessage(chatId, messageId) { chats.get(chatId)?.messages.delete(messageId); },
+    ageMessage(chatId, messageId, seconds) {
+      const msg = chats.get(chatId)?.messages.get(messageId);
+      if (!msg) throw new Error(`No message ${messageId} in chat ${chatId}`);
+      msg.date -= seconds;
+    },
     blockChat(chatId, description = 'Forbidden: bot was blocked by the user') { blocked.set(chatId, description); },
     unblockChat(chatId) { blocked.delete(chatId); },
     waitFor: (predicate, timeoutMs = 5000) => waitUntil(() => calls.find(predicate), timeoutMs, 'a matching API call'),
@@ -409,7 +442,7 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       return typeof textMatch === 'string' ? t.includes(textMatch) : textMatch.test(t);
     }), timeoutMs, `a message in chat ${chatId} matching ${String(textMatch)}`),
     reset() {
-      calls.length = 0; chats.clear(); commandsByScope.clear(); faults.clear(); openCallbacks.clear(); blocked.clear(); queue = [];
+      calls.length = 0; chats.clear(); commandsByScope.clear(); faults.clear(); openCallbacks.clear(); blocked.clear(); touchedAt.clear(); queue = [];
     },
     async close() {
       const poll = pending;
