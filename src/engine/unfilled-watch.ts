@@ -96,7 +96,10 @@ export class UnfilledWatch {
       const afterS = r.unfilledAfterS!;
       if (a.kind === 'cancel') {
         this.state.set(c.id, { ...s, done: true });
-        this.track(c.id, this.d.executor.cancel(c.id, f.id, `unfilled ${afterS} s after the leader's fill (rule: cancel)`));
+        const why = `unfilled ${afterS} s after the leader's fill (rule: cancel)`;
+        // Written first: the broker's own "cancelled" push may move the copy before the executor's answer does.
+        this.d.store.copies.update(c.id, { reason: why });
+        this.track(c.id, this.d.executor.cancel(c.id, f.id, why));
         this.log.info({ follower: f.id, copy: c.id, afterS }, 'stale child: cancelling the unfilled entry copy');
       } else if (a.kind === 'leave') {
         this.state.set(c.id, { ...s, done: true });
