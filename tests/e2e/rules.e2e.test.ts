@@ -112,6 +112,26 @@ describe('per-follower rules: segments, product, a chat rule on a modify, /rules
     expect(app.drift.scan().items.filter((i) => i.followerId === 'f2')).toEqual([]);
   });
 
+  it("the leader exits while f2's CNC entry of its INTRADAY buy is unfilled → that entry is cancelled first and nothing is sold: never short", async () => {
+    const sentBefore = dhan.placeRequests(F2).length;
+    const buy = dhan.placeAsUser(LEADER, { securityId: RELIANCE, exchangeSegment: 'NSE_EQ', transactionType: 'BUY', quantity: 5, orderType: 'LIMIT', price: 1400, productType: 'INTRADAY' });
+    await until(() => working(dhan, F2).length === 1, "f2's entry working", 5000);
+    const entry = working(dhan, F2)[0]!;
+    expect(entry.productType).toBe('CNC');
+    dhan.fill(buy.orderId, { price: 1400 });
+    await until(() => app.store.leader.get(buy.orderId)?.status === 'filled', 'the leader entry booked', 5000);
+
+    const sell = dhan.placeAsUser(LEADER, { securityId: RELIANCE, exchangeSegment: 'NSE_EQ', transactionType: 'SELL', quantity: 5, orderType: 'LIMIT', price: 1405, productType: 'INTRADAY' });
+    await until(() => app.store.copies.forLeaderOrder(sell.orderId).find((c) => c.followerId === 'f2')?.state === 'skipped', "f2's exit decided after the cancel", 5000);
+    await app.engine.idle();
+    expect(dhan.orders(F2).find((x) => x.orderId === entry.orderId)?.status).toBe('CANCELLED');
+    expect(app.store.copies.forLeaderOrder(sell.orderId).find((c) => c.followerId === 'f2')!.reason).toMatch(/follower holds no position to exit \(after cancelling 1 unfilled entry: f2 holds 0\)/);
+    // Only the entry was ever sent; nothing traded in any product.
+    expect(dhan.placeRequests(F2).length).toBe(sentBefore + 1);
+    expect(Object.values(tradedByProduct(dhan, F2, RELIANCE)).every((q) => q === 0)).toBe(true);
+    dhan.fill(sell.orderId, { price: 1405 });
+  });
+
   it('/rules: a viewer sees every rule and its source; a bad value is refused with what is valid; set and reset, audit-logged', async () => {
     tg.sendText(VIEWER, '/rules f1');
     const shown = await tg.waitForMessage(VIEWER, /Rules of f1/);
