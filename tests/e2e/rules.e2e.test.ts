@@ -158,6 +158,9 @@ describe('per-follower rules: segments, product, a chat rule on a modify, /rules
     expect(app.engine.rules.get('f1').segments).toEqual(['NFO', 'BFO']);
     expect(app.engine.rules.source('f1', 'segments')).toBe('env');
 
+    tg.sendText(VIEWER, '/help');
+    await tg.waitForMessage(VIEWER, /tandem commands[\s\S]*\/rules \[id\] \[rule value\|reset\]/);
+
     tg.sendText(ADMIN, '/rules f9');
     await tg.waitForMessage(ADMIN, 'Unknown follower “f9”. Valid: f1, f2.');
     tg.sendText(ADMIN, '/rules f1 colour red');
