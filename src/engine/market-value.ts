@@ -7,7 +7,7 @@
  * then not asked again for an hour), else the reasons, said in the approval request.
  */
 import type { Broker } from '../brokers/port.js';
-import { BrokerRejected } from '../brokers/port.js';
+import { BrokerRateLimited, BrokerRejected } from '../brokers/port.js';
 import type { BrokerOrder, InstrumentRef } from '../domain/order.js';
 import { instrumentKey } from '../domain/order.js';
 import { splitEntryExit } from '../domain/sizing.js';
@@ -26,6 +26,8 @@ export interface QuoteAccount {
 }
 
 const REFUSED_FOR_MS = 60 * 60_000;
+/** Dhan and Kite allow one quote request a second per account. */
+const RATE_WAIT_MS = 1000;
 
 export class MarketValuer {
   /** Accounts whose plan refused market data, until when they are not asked again. */
@@ -46,30 +48,49 @@ export class MarketValuer {
     const seen = this.prices.last(leaderRef);
     if (seen) return { price: { price: seen, source: `last price seen @ ${seen}` }, why: null };
     const tried: string[] = [];
+    const limited: QuoteAccount[] = [];
     for (const a of accounts) {
-      if (!a.ref) continue;
-      const until = this.refused.get(a.id);
-      if (until !== undefined && until > this.clock.now()) {
-        tried.push(`${a.id}: refuses market data`);
-        continue;
-      }
-      try {
-        const got = await this.bounded(a.broker.ltp([a.ref]));
-        const p = got.get(instrumentKey(a.ref));
-        if (p && p > 0) {
-          this.prices.publish(leaderRef, p);
-          return { price: { price: p, source: `quote from ${a.id} @ ${p}` }, why: null };
-        }
-        tried.push(`${a.id}: no price for ${a.ref.symbol}`);
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        if (e instanceof BrokerRejected) this.refused.set(a.id, this.clock.now() + REFUSED_FOR_MS);
-        tried.push(`${a.id}: ${msg}`);
-        this.log.info({ account: a.id, err: msg }, 'quote for a market entry refused or failed');
+      const p = await this.ask(a, tried, limited);
+      if (p !== null) return this.found(leaderRef, a, p);
+    }
+    // Quotes are allowed once a second per account: a busy second is waited out once, not given up.
+    if (limited.length) {
+      await new Promise((r) => setTimeout(r, RATE_WAIT_MS));
+      for (const a of limited) {
+        const p = await this.ask(a, tried, []);
+        if (p !== null) return this.found(leaderRef, a, p);
       }
     }
     const fill = `no leader fill within ${waitedMs} ms`;
     return { price: null, why: [fill, 'no price seen', tried.length ? `quotes: ${tried.join('; ')}` : 'no account to quote'].join(', ') };
+  }
+
+  private found(leaderRef: InstrumentRef, a: QuoteAccount, p: number): Valuation {
+    this.prices.publish(leaderRef, p);
+    return { price: { price: p, source: `quote from ${a.id} @ ${p}` }, why: null };
+  }
+
+  /** One account's quote, or null (why is added to `tried`; a rate-limited account to `limited`). */
+  private async ask(a: QuoteAccount, tried: string[], limited: QuoteAccount[]): Promise<number | null> {
+    if (!a.ref) return null;
+    const until = this.refused.get(a.id);
+    if (until !== undefined && until > this.clock.now()) {
+      tried.push(`${a.id}: refuses market data`);
+      return null;
+    }
+    try {
+      const got = await this.bounded(a.broker.ltp([a.ref]));
+      const p = got.get(instrumentKey(a.ref));
+      if (p && p > 0) return p;
+      tried.push(`${a.id}: no price for ${a.ref.symbol}`);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (e instanceof BrokerRejected) this.refused.set(a.id, this.clock.now() + REFUSED_FOR_MS);
+      if (e instanceof BrokerRateLimited) limited.push(a);
+      tried.push(`${a.id}: ${msg}`);
+      this.log.info({ account: a.id, err: msg }, 'quote for a market entry refused or failed');
+    }
+    return null;
   }
 
   private bounded<T>(p: Promise<T>): Promise<T> {
