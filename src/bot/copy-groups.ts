@@ -46,7 +46,8 @@ export class CopyGroups {
     const repo = this.d.store.alertGroups;
     const leaderOrderId = e.copy.leaderOrderId;
     const lines = (repo.get(leaderOrderId)?.lines ?? []) as CopyLine[];
-    const next = applyLine(lines, lineOf(e));
+    const leader = e.type === 'copy_placed' && e.copy.state === 'filled' ? this.d.store.leader.get(leaderOrderId) : undefined;
+    const next = applyLine(lines, lineOf(e, leader && leader.avgPrice > 0 ? leader.avgPrice : null));
     if (!next) return;
     repo.save(leaderOrderId, next, e.copy.lotSize, now);
     for (const chatId of this.d.chatIds) this.show(leaderOrderId, chatId, next, e.copy.lotSize, now, false);

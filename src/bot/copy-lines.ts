@@ -67,15 +67,18 @@ function slippage(c: CopyRow, leaderPrice: number | null): string {
   return ` · leader ${formatInr(leaderPrice)} · slippage ${formatInr(d)} (${formatNum(Number(((d / leaderPrice) * 100).toFixed(2)))}%)`;
 }
 
-/** The line a copy event puts in its leader order's message. */
-export function lineOf(e: CopyEvent): CopyLine {
+/**
+ * The line a copy event puts in its leader order's message. `leaderAvg` (the leader's average, when
+ * known) prices the slippage of a copy found already filled when it was placed or adopted.
+ */
+export function lineOf(e: CopyEvent, leaderAvg: number | null = null): CopyLine {
   const c = e.copy;
   const who = `<b>${escapeHtml(c.followerId)}</b>`;
   const why = escapeHtml(c.reason ?? 'no reason');
   const line = (state: LineState, text: string, filledQty = c.filledQty): CopyLine => ({ copyId: c.id, followerId: c.followerId, state, filledQty, text });
   switch (e.type) {
     case 'copy_placed': {
-      if (c.state === 'filled') return line('filled', `✅ ${who} filled ${c.side} ${formatQty(c.filledQty, c.lotSize)} ${escapeHtml(c.symbol)} @ ${formatInr(c.avgPrice)}`);
+      if (c.state === 'filled') return lineOf({ type: 'copy_filled', copy: c, leaderPrice: leaderAvg });
       const note = c.reason ? ` · ${escapeHtml(c.reason)}` : '';
       const placed = `${describeCopy(c)} placed · order ${escapeHtml(c.followerOrderId ?? '?')} · leader ${escapeHtml(c.leaderOrderId)}${note}`;
       if (c.filledQty > 0) return line('partial', `🌓 ${who} ${placed} · filled ${formatQty(c.filledQty, c.lotSize)} so far @ ${formatInr(c.avgPrice)}`);
@@ -108,9 +111,14 @@ export function applyLine(lines: CopyLine[], next: CopyLine): CopyLine[] | null 
   return out;
 }
 
-/** The leader's line: what it did, and where its own order stands. */
+/** The leader's line: what it did, and where its own order stands (or which /flatten or drift sync the orders are). */
 export function leaderLine(leaderOrderId: string, leader: LeaderOrderRow | undefined, lotSize: number): string {
-  if (!leader) return `📋 <b>Leader</b> order ${escapeHtml(leaderOrderId)}`;
+  if (!leader) {
+    const id = escapeHtml(leaderOrderId);
+    if (leaderOrderId.startsWith('flatten-')) return `🧹 <b>Flatten orders</b> (${id})`;
+    if (leaderOrderId.startsWith('sync-')) return `🔁 <b>Drift sync orders</b> (${id})`;
+    return `📋 <b>Leader</b> order ${id}`;
+  }
   const price = leader.orderType === 'MARKET' ? 'MKT' : `${leader.orderType} ${formatInr(leader.price || leader.triggerPrice)}`;
   let status = '';
   if (leader.filledQty > 0) {

@@ -10,6 +10,8 @@ import type { App } from '../../src/app.js';
 import { dhanAccountEnv, dhanEndpointsEnv, startTestApp, tempDbPath, TEST_BOT_TOKEN } from './harness.js';
 
 const ADMIN = 111;
+/** A second admin: alerts go to every admin chat, each with its own message per leader order. */
+const ADMIN2 = 112;
 const LEADER = '1100000011';
 const FOLLOWERS = { f1: '1100000012', f2: '1100000013', f3: '1100000014' } as const;
 const NIFTY_CE = '61345'; // NIFTY 26000 CE, lot 75, in the fake's scrip master
@@ -22,7 +24,7 @@ async function start(dhan: FakeDhan, tg: FakeTelegram, dbPath = tempDbPath()): P
     DATABASE_PATH: dbPath,
     TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
     TELEGRAM_API_ROOT: tg.apiRoot,
-    TELEGRAM_ADMIN_IDS: String(ADMIN),
+    TELEGRAM_ADMIN_IDS: `${ADMIN},${ADMIN2}`,
     ...dhanAccountEnv('LEADER_', LEADER, dhan.token(LEADER)),
     FOLLOWERS: 'f1,f2,f3',
     ...dhanAccountEnv('FOLLOWER_F1_', FOLLOWERS.f1, dhan.token(FOLLOWERS.f1)),
@@ -55,13 +57,17 @@ describe('one message per leader order', () => {
   /** A leader BUY of 2 lots: waits until its message shows all three copies placed. */
   const leaderBuys = async (price: number) => {
     const o = dhan.placeAsUser(LEADER, { securityId: NIFTY_CE, exchangeSegment: 'NSE_FNO', transactionType: 'BUY', quantity: 150, orderType: 'LIMIT', productType: 'MARGIN', price });
-    const msg = await tg.waitForMessage(ADMIN, new RegExp(`^📋 .*order ${o.orderId}(\\n⏳ .* placed .*){3}$`));
+    const allPlaced = new RegExp(`^📋 .*order ${o.orderId}(\\n⏳ .* placed .*){3}$`);
+    const msg = await tg.waitForMessage(ADMIN, allPlaced);
+    await tg.waitForMessage(ADMIN2, allPlaced);
     await app.engine.idle();
+    await app.notifier.drained();
     const copies = Object.fromEntries(app.store.copies.forLeaderOrder(o.orderId).map((c) => [c.followerId, c.followerOrderId!]));
     return { id: o.orderId, msg, copies };
   };
-  const sendsFor = (leaderId: string) => tg.calls.filter((c) => c.method === 'sendMessage' && String(c.payload.text).includes(`order ${leaderId}`) && String(c.payload.text).startsWith('📋'));
-  const editsOf = (messageId: number) => tg.calls.filter((c) => c.method === 'editMessageText' && c.payload.chat_id === ADMIN && c.payload.message_id === messageId);
+  const sendsFor = (leaderId: string, chat = ADMIN) =>
+    tg.calls.filter((c) => c.method === 'sendMessage' && c.payload.chat_id === chat && String(c.payload.text).includes(`order ${leaderId}`) && String(c.payload.text).startsWith('📋'));
+  const editsOf = (messageId: number, chat = ADMIN) => tg.calls.filter((c) => c.method === 'editMessageText' && c.payload.chat_id === chat && c.payload.message_id === messageId);
   const orderMessages = (leaderId: string) => tg.messages(ADMIN).filter((m) => (m.text ?? '').startsWith('📋') && (m.text ?? '').includes(`order ${leaderId}`));
   const waitLines = (leaderId: string, re: string) => tg.waitForMessage(ADMIN, new RegExp(`^📋 .*order ${leaderId}[^\\n]*\\n${re}$`), 8000);
 
@@ -90,6 +96,11 @@ describe('one message per leader order', () => {
     expect(edits.every((c) => c.response?.ok)).toBe(true);
     // No separate message per placement or fill.
     expect(tg.messages(ADMIN).filter((m) => new RegExp(`leader ${id}|order ${id}`).test(m.text ?? ''))).toHaveLength(1);
+    // The other admin has its own one message, edited to the same final text.
+    const other = tg.messages(ADMIN2).filter((m) => new RegExp(`leader ${id}|order ${id}`).test(m.text ?? ''));
+    expect(other.map((m) => m.text)).toEqual([text]);
+    expect(sendsFor(id, ADMIN2)).toHaveLength(1);
+    expect(editsOf(other[0]!.message_id, ADMIN2).every((c) => c.response?.ok)).toBe(true);
   });
 
   it('a rejection is a line of the message and also its own message (which notifies)', async () => {
@@ -110,10 +121,14 @@ describe('one message per leader order', () => {
     tg.failNext('editMessageText', { error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } });
     dhan.fill(copies.f1!, { price: 122 });
     await waitLines(id, '✅ <b>f1</b>.*\\n⏳ <b>f2</b>.*\\n⏳ <b>f3</b>.*');
-    const edits = editsOf(msg.message_id).filter((c) => tg.calls.indexOf(c) >= from);
-    expect(edits[0]?.response).toMatchObject({ ok: false, error_code: 429, parameters: { retry_after: 1 } });
-    const retried = edits.find((c) => c.response?.ok)!;
-    expect(retried.at - edits[0]!.at).toBeGreaterThanOrEqual(950);
+    // The 429 met the first edit, whichever admin's it was; that chat's next edit came after retry_after.
+    const isEdit = (c: ApiCall) => c.method === 'editMessageText' && tg.calls.indexOf(c) >= from;
+    const refused = await tg.waitFor((c) => isEdit(c) && c.response?.ok === false);
+    expect(refused.response).toMatchObject({ ok: false, error_code: 429, parameters: { retry_after: 1 } });
+    const same = (c: ApiCall) => c.payload.chat_id === refused.payload.chat_id && c.payload.message_id === refused.payload.message_id;
+    const retried = await tg.waitFor((c) => isEdit(c) && same(c) && c.response?.ok === true);
+    expect(retried.at - refused.at).toBeGreaterThanOrEqual(950);
+    expect(String(retried.payload.text)).toMatch(/✅ <b>f1<\/b>/);
     expect(sendsFor(id)).toHaveLength(1);
   });
 

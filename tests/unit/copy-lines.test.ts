@@ -29,6 +29,12 @@ describe('copy lines', () => {
     expect(lines[0]!.text).toBe('✅ <b>mom</b> filled BUY 2 lots (150) NIFTY 24500 CE @ ₹140.10 · leader ₹140.00 · slippage ₹0.10 (0.07%)');
   });
 
+  it('a copy found already filled when placed (or adopted) shows as filled, with slippage when the leader price is known', () => {
+    const c = copy({ state: 'filled', filledQty: 150, avgPrice: 140.1 });
+    expect(lineOf(placed(c), 140).text).toBe(lineOf(filled(c, 140)).text);
+    expect(lineOf(placed(c)).text).toBe('✅ <b>mom</b> filled BUY 2 lots (150) NIFTY 24500 CE @ ₹140.10');
+  });
+
   it('a late "placed" after "filled" does not move the line back', () => {
     expect(run([filled(), placed()])[0]!.state).toBe('filled');
     expect(applyLine(run([filled()]), lineOf(placed()))).toBeNull();
@@ -70,6 +76,11 @@ describe('copy lines', () => {
     const text = groupText(leaderLine('L1', leader, 75), lines);
     expect(text.split('\n')[0]).toBe('📋 <b>Leader</b> BUY 2 lots (150) NIFTY 24500 CE LIMIT ₹140.00 · order L1 · filled 1 lot (75) @ ₹139.50');
     expect(text.split('\n')).toHaveLength(3);
+  });
+
+  it('orders tandem sent on its own (a /flatten, a drift sync) say so on top', () => {
+    expect(leaderLine('flatten-0a1b2c3d', undefined, 1)).toBe('🧹 <b>Flatten orders</b> (flatten-0a1b2c3d)');
+    expect(leaderLine('sync-0a1b2c3d', undefined, 1)).toBe('🔁 <b>Drift sync orders</b> (sync-0a1b2c3d)');
   });
 
   it('a very long list stays under Telegram’s 4096 characters', () => {
