@@ -1,6 +1,6 @@
 /**
  * The day summary's picture: at the day-summary time (15:45 by default) each admin chat gets the
- * day chart that /pnl today shows, as a photo after the summary text. It follows the chat's
+ * day chart that /pnl today shows, as a photo after the summary text (on trading days, as the summary). It follows the chat's
  * /notify setting for summaries (off: not sent; silent: no sound). Sent directly, not through the
  * alert outbox: a picture lost to a failed send is logged, and /pnl draws it again at any time.
  */
@@ -19,6 +19,8 @@ export interface DayChartDeps {
   sendPhoto(chatId: number, png: Buffer, caption: string, silent: boolean): Promise<void>;
   clock: Clock;
   logger: Logger;
+  /** Whether the IST day of an instant is a trading day (nothing is sent on weekends and holidays, as the summary); absent: every day. */
+  tradingDay?: (ms: number) => boolean;
 }
 
 /** The alert kind whose /notify setting the picture follows (the day summary's). */
@@ -26,6 +28,7 @@ export const DAY_CHART_KIND = 'daily_summary';
 
 /** Render today's chart once and send it to every admin chat that wants summaries; resolves with the chats sent to. */
 export async function sendDayChart(d: DayChartDeps): Promise<number[]> {
+  if (d.tradingDay && !d.tradingDay(d.clock.now())) return [];
   const targets = d.chatIds.map((chatId) => ({ chatId, mode: d.modeFor(chatId, DAY_CHART_KIND) })).filter((t) => t.mode !== 'off');
   if (targets.length === 0) return [];
   const now = d.clock.now();

@@ -143,7 +143,7 @@ describe('the day summary picture', () => {
     expect(calls[0]![2]).toContain('<b>dad</b>: -₹20,000.00');
   });
 
-  it('logs a chat it could not reach and still sends to the others; renders nothing when all are off', async () => {
+  it('logs a chat it could not reach and still sends to the others; renders nothing on a holiday or when all are off', async () => {
     const sendPhoto = vi.fn(async (chatId: number) => {
       if (chatId === 1) throw new Error('403: blocked');
     });
@@ -151,6 +151,9 @@ describe('the day summary picture', () => {
     expect(await sendDayChart(d)).toEqual([3]);
     expect(sendPhoto).toHaveBeenCalledTimes(2);
     expect((d.logger as unknown as { warn: ReturnType<typeof vi.fn> }).warn).toHaveBeenCalledOnce();
+    const holiday = deps({ tradingDay: () => false });
+    expect(await sendDayChart(holiday)).toEqual([]);
+    expect(holiday.pnl).not.toHaveBeenCalled();
     const off = deps({ modeFor: () => 'off' as const });
     expect(await sendDayChart(off)).toEqual([]);
     expect(off.pnl).not.toHaveBeenCalled();
