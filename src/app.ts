@@ -26,11 +26,16 @@ import { formatAge } from './bot/format.js';
 import { Store } from './store/index.js';
 import { refreshInstruments } from './jobs/instruments.js';
 import { kiteInstrumentSources } from './jobs/instrument-refresh.js';
-import { driftJob, type Scheduler } from './jobs/scheduler.js';
+import { driftJob, squareOffJob, type Scheduler } from './jobs/scheduler.js';
+import { UnfilledWatch } from './engine/unfilled-watch.js';
 import { DriftWatch } from './engine/drift.js';
 import type { SessionManager } from './engine/sessions.js';
 import { createMorning, openTokenVault } from './app-sessions.js';
 import { jobLines, sessionLines } from './bot/token-alerts.js';
+import { InputFile } from 'grammy';
+import { sendDayChart } from './bot/chart-daily.js';
+import { cronAt } from './jobs/scheduler.js';
+import { tradingDayCheck } from './domain/holidays.js';
 
 /** The user id the terminal console speaks as when no admin is configured. */
 export const CONSOLE_USER_ID = 1;
@@ -69,6 +74,8 @@ export interface App {
   jobs: Scheduler;
   /** Follower positions against the scaled leader: a check every market minute, /drift, Sync. */
   drift: DriftWatch;
+  /** The stale-child rule (FOLLOWER_<ID>_UNFILLED…): a 1 s timer; `tick()` runs one pass by hand. */
+  unfilled: UnfilledWatch;
   stop(): Promise<void>;
 }
 
@@ -159,13 +166,30 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     leaderFunds: () => engine.leaderFunds,
     rules: engine.rules,
   });
-  jobs.add(driftJob(drift));
+  jobs.add(driftJob(drift, { clock, marketHolidays: cfg.marketHolidays }));
+  if (cfg.squareOffAt) {
+    jobs.add(
+      squareOffJob({
+        squareOff: (ids, cap, why) => engine.killSwitch.squareOffIntraday(ids, cap, why),
+        store,
+        events: notifier,
+        logger: log.child({ module: 'jobs' }),
+        at: cfg.squareOffAt,
+        halted: () => settings.isHalted(),
+        idle: () => engine.idle(),
+        marketHolidays: cfg.marketHolidays,
+        entriesUntil: cfg.entryWindow.until,
+        clock,
+      }),
+    );
+  }
+  const unfilled = new UnfilledWatch({ store, followers: engine.followers, executor: engine.executor, instruments, prices, events: notifier, clock, logger: log, leaderBroker: () => engine.leaderBroker, rules: (id) => engine.rules.get(id) });
 
   const bot = createBot({
     token: cfg.telegram.botToken ?? '0:console',
     apiRoot: consoleMode ? 'http://console.invalid' : cfg.telegram.apiRoot,
     roles,
-    deps: { control, store, clock, alertQueueDepth: () => notifier.depth, healthExtras: () => [...leaderFrameLine(cfg, leaderPulse), ...notifier.healthLines(), ...sessionLines(sessions.status()), ...jobLines(jobs.list())], sessions, notifyPrefs: notifier.prefs, drift },
+    deps: { control, store, clock, alertQueueDepth: () => notifier.depth, healthExtras: () => [...leaderFrameLine(cfg, leaderPulse), ...notifier.healthLines(), ...sessionLines(sessions.status()), ...jobLines(jobs.list())], sessions, notifyPrefs: notifier.prefs, drift, rules: { book: engine.rules, lossGuard: () => engine.lossGuard, entryWindow: cfg.entryWindow, squareOffAt: cfg.squareOffAt } },
     logger: log,
     ...(consoleMode ? { botInfo: CONSOLE_BOT_INFO } : {}),
   });
@@ -186,9 +210,27 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
       await bot.api.editMessageText(chatId, messageId, html, { parse_mode: 'HTML' });
     },
   );
+  // The day summary's picture: today's /pnl chart to the admin chats at the summary's time.
+  jobs.add({
+    name: 'daily-chart',
+    cron: cronAt(cfg.jobs.dailySummaryAt),
+    run: () =>
+      sendDayChart({
+        pnl: (since) => control.pnl(since),
+        chatIds: roles.adminIds,
+        modeFor: (chatId, kind) => notifier.prefs.modeFor(chatId, kind),
+        sendPhoto: async (chatId, png, caption, silent) => {
+          await bot.api.sendPhoto(chatId, new InputFile(png, 'pnl-today.png'), { caption, parse_mode: 'HTML', disable_notification: silent });
+        },
+        clock,
+        logger: log.child({ module: 'day-chart' }),
+        tradingDay: tradingDayCheck(cfg.marketHolidays),
+      }),
+  });
 
   await engine.start();
   lossGuard.start();
+  unfilled.start();
   jobs.start({ schedule: o.jobs?.schedule ?? true });
   if (o.jobs?.startupCheck ?? true) void jobs.run('token-check');
 
@@ -208,6 +250,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
     (stopping ??= (async () => {
       chat?.stop();
       await jobs.stop();
+      unfilled.stop();
       sessions.stop();
       if (polling) {
         await bot.stop().catch(() => {});
@@ -222,5 +265,5 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
       log.info('tandem stopped');
     })());
 
-  return { cfg, store, engine, control, leader, notifier, bot, console: chat, sessions, jobs, drift, stop };
+  return { cfg, store, engine, control, leader, notifier, bot, console: chat, sessions, jobs, drift, unfilled, stop };
 }
