@@ -32,6 +32,8 @@ export class ApprovalManager {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** At an Approve tap: the reason the request no longer holds (the leader exited, the price ran), or null. */
   recheck: (approval: ApprovalRow, copies: CopyRow[]) => string | null = () => null;
+  /** At an Approve tap, per copy: why its follower may not take an entry now (paused, a rule, …), or null. */
+  blockedAtTap: (copy: CopyRow) => string | null = () => null;
 
   constructor(
     private readonly store: Store,
@@ -87,7 +89,10 @@ export class ApprovalManager {
       won = this.store.approvals.decide(id, to, actor, now, null);
       if (!won) return;
       for (const c of copies) {
-        if (decision === 'approve') this.store.copies.transition(c.id, 'awaiting_approval', 'planned', now);
+        const blocked = decision === 'approve' ? this.blockedAtTap(c) : null;
+        if (blocked) {
+          if (this.store.copies.transition(c.id, 'awaiting_approval', 'skipped', now)) this.store.copies.update(c.id, { reason: `approved, but not copied at the tap: ${blocked}` });
+        } else if (decision === 'approve') this.store.copies.transition(c.id, 'awaiting_approval', 'planned', now);
         else if (this.store.copies.transition(c.id, 'awaiting_approval', 'skipped', now)) {
           this.store.copies.update(c.id, { reason: `rejected in the chat by ${actor}` });
         }
@@ -99,7 +104,12 @@ export class ApprovalManager {
     const after = this.store.copies.forApproval(id);
     this.log.info({ approval: id, decision, actor }, 'approval decided');
     this.events.emit({ type: 'approval_decided', approval, copies: after });
-    if (decision === 'approve') for (const c of after) if (c.state === 'planned') void this.executor.place(c, null);
+    if (decision === 'approve') {
+      for (const c of after) {
+        if (c.state === 'planned') void this.executor.place(c, null);
+        else if (c.state === 'skipped' && c.reason?.startsWith('approved, but')) this.events.emit({ type: 'copy_skipped', copy: c });
+      }
+    }
     return { won: true, approval };
   }
 

@@ -159,6 +159,11 @@ export class ReplicationEngine {
     );
     const recheck = { store: d.store, positions: d.positions, prices: d.prices, snapshot: (id: string) => this.snapshot(id) };
     this.approvals.recheck = (a, copies) => approvalNoLongerHolds(recheck, a.leaderOrderId, copies);
+    // The follower's own state and rules are asked again at the tap: a pause, a loss stop, the entry window.
+    this.approvals.blockedAtTap = (c) => {
+      const f = this.followers.get(c.followerId);
+      return f ? this.planner.blocked(f, 'entry', null, d.instruments.lookup(f.master(this.leaderBroker), c) ?? null) : `${c.followerId} is no longer configured`;
+    };
     this.modifier = new CopyModifier({
       store: d.store,
       followers: this.followers,

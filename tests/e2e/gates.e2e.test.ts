@@ -138,6 +138,22 @@ describe('a threshold just under the order: estimates shown, increases and late 
     expect(app.store.copies.forLeaderOrder(o.orderId).map((c) => c.state)).toEqual(['cancelled']);
   });
 
+  it('a follower paused between the request and the tap is skipped at the tap, with the reason', async () => {
+    const { dhan, tg, app } = w;
+    const before = dhan.placeRequests(FOLLOWER).length;
+    const o = dhan.placeAsUser(LEADER, { securityId: NIFTY_PE, exchangeSegment: 'NSE_FNO', transactionType: 'BUY', quantity: 20 * LOT, orderType: 'LIMIT', productType: 'MARGIN', price: 100 });
+    const msg = await tg.waitForMessage(ADMIN, new RegExp(`APPROVAL NEEDED[\\s\\S]*leader ${o.orderId}`));
+    tg.sendText(ADMIN, '/pause f1');
+    await until(() => app.engine.followers.get('f1') !== undefined && app.store.settings.all().some((r) => r.key === 'pause:f1'), 'f1 paused', 5000);
+    tg.click(ADMIN, msg, tg.buttonData(msg, 'Approve'));
+    await until(() => app.store.copies.forLeaderOrder(o.orderId)[0]?.state === 'skipped', 'the copy skipped at the tap', 5000);
+    await app.engine.idle();
+    expect(app.store.copies.forLeaderOrder(o.orderId)[0]!.reason).toBe('approved, but not copied at the tap: paused: entries are not copied while paused');
+    expect(dhan.placeRequests(FOLLOWER)).toHaveLength(before);
+    tg.sendText(ADMIN, '/resume f1');
+    await until(() => !app.store.settings.all().some((r) => r.key === 'pause:f1' && (r.value as { paused: boolean }).paused), 'f1 resumed', 5000);
+  });
+
   it('a modify from 1 lot to 20 asks approval for the increase and sends nothing above the threshold before the tap', async () => {
     const { dhan, tg, app } = w;
     const o = dhan.placeAsUser(LEADER, { securityId: NIFTY_CE, exchangeSegment: 'NSE_FNO', transactionType: 'BUY', quantity: LOT, orderType: 'LIMIT', productType: 'MARGIN', price: 120 });
