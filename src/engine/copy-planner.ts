@@ -159,7 +159,9 @@ export class CopyPlanner {
             continue;
           }
           ({ total: quantity, slices, notional, wait, note, ratio } = g);
-          if (value.price && notional !== null) decision += `; value ≈ ₹${Math.round(notional).toLocaleString('en-IN')} (${value.price.source})`;
+          // The value and where it came from, where a value gate judged it (the approval shows it).
+          const judged = this.d.approval?.thresholdInr != null || f.cfg.maxOrderValue != null;
+          if (judged && value.price && notional !== null) decision += `; value ≈ ₹${Math.round(notional).toLocaleString('en-IN')} (${value.price.source})`;
           if (base.product !== u.product) decision += `; as ${base.product} (its product rule: ${rule})`;
           products = slices.map(() => base.product);
         } else {

@@ -98,6 +98,7 @@ describe('a threshold far above every order: market entries and increases go at 
       ['open', 2 * LOT],
     ]);
     expect(copies[1]!.reason).toContain('the copy had filled');
+    await until(() => dhan.orders(FOLLOWER).find((x) => x.orderId === copies[1]!.followerOrderId)?.status === 'PENDING', 'the new order working at the fake', 5000);
     // At the broker: the filled order untouched, one new working order for the 2 lots added.
     const tagged = dhan.orders(FOLLOWER).filter((x) => copies.some((c) => c.followerOrderId === x.orderId));
     expect(tagged.map((x) => [x.status, x.quantity])).toEqual([
