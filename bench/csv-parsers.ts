@@ -1,6 +1,7 @@
 /**
- * `node --expose-gc --import tsx bench/csv-parsers.ts [rows]` — the hand-written instrument-master
- * reader (src/infra/csv.ts) against the fastest well-kept CSV parsers on npm, on the same 220k-row
+ * `node --expose-gc --import tsx bench/csv-parsers.ts [rows]` — tandem's instrument-master reader
+ * (src/infra/csv.ts: readCsvTable on papaparse, since issue 13 §2 replaced the hand-written parser)
+ * against the fastest well-kept CSV parsers on npm, on the same 220k-row
  * Dhan compact master in the same run: each streams the file (64 KiB chunks, as the download
  * arrives) and hands over the 10 columns the Dhan loader keeps, per record. Two files: the bench's
  * own master (bench/scrip-master.ts: real rows + generated NIFTY options, very repetitive), and a
@@ -10,11 +11,14 @@
  *
  * The other parsers are not dependencies of tandem: install them anywhere
  * (`npm i --prefix /tmp/csvbench udsv papaparse csv-parse csv-parser @fast-csv/parse`) and point
- * CSV_BENCH_MODULES at that folder; the ones not found are skipped.
+ * CSV_BENCH_MODULES at that folder; the ones not found are skipped. To compare with another
+ * readCsvTable (e.g. the hand-written one: `git show d3efc59:src/infra/csv.ts > /tmp/old-csv.ts`),
+ * point CSV_BENCH_BASELINE at its file: it runs first and the ×column is relative to it.
  */
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCsvTable } from '../src/infra/csv.js';
@@ -57,16 +61,29 @@ const tryRequire = <T>(name: string): { mod: T; version: string } | null => {
 const indexesOf = (header: string[]) => DHAN_COLUMNS.map((c) => header.map((h) => h.trim()).lastIndexOf(c));
 const pick = (rec: string[], idx: number[]) => idx.map((i) => (i >= 0 ? rec[i] : undefined));
 
+type ReadCsvTable = typeof readCsvTable;
+const BASELINE = process.env.CSV_BENCH_BASELINE;
+const baseline = BASELINE ? ((await import(pathToFileURL(BASELINE).href)) as { readCsvTable: ReadCsvTable }).readCsvTable : null;
+
 function parsers(): Parser[] {
-  const out: Parser[] = [
+  const out: Parser[] = [];
+  if (baseline)
+    out.push({
+      name: `${BASELINE} (readCsvTable, baseline)`,
+      version: '-',
+      async run(path, sink) {
+        for await (const batch of baseline(createReadStream(path), DHAN_COLUMNS)) for (const r of batch) sink(r);
+      },
+    });
+  out.push(
     {
-      name: 'src/infra/csv.ts (readCsvTable)',
-      version: 'hand-written',
+      name: 'src/infra/csv.ts (readCsvTable on papaparse)',
+      version: 'tandem',
       async run(path, sink) {
         for await (const batch of readCsvTable(createReadStream(path), DHAN_COLUMNS)) for (const r of batch) sink(r);
       },
     },
-  ];
+  );
   const udsv = tryRequire<Udsv>('udsv');
   if (udsv)
     out.push({
@@ -91,7 +108,7 @@ function parsers(): Parser[] {
   const papa = tryRequire<Papa>('papaparse');
   if (papa)
     out.push({
-      name: 'papaparse (Node stream, chunk callback; kept fields trimmed, quote errors thrown)',
+      name: 'papaparse directly (Node stream, chunk callback; kept fields trimmed, quote errors thrown)',
       version: papa.version,
       run(path, sink) {
         return new Promise((resolve, reject) => {
@@ -100,7 +117,7 @@ function parsers(): Parser[] {
             header: false,
             skipEmptyLines: 'greedy',
             chunk: (res: { data: string[][]; errors: { code: string; row: number }[] }) => {
-              // What csv.ts does besides splitting: a bad or unclosed quote (a truncated download) is an error; the kept fields are trimmed.
+              // What tandem's reader does besides splitting: a bad or unclosed quote (a truncated download) is an error; the kept fields are trimmed.
               const bad = res.errors.find((e) => e.code === 'MissingQuotes' || e.code === 'InvalidQuotes');
               if (bad) throw new Error(`${bad.code} at row ${bad.row}`);
               for (const row of res.data) {
@@ -194,7 +211,7 @@ async function main(): Promise<void> {
     await writeScripMaster(files['bench master'], ROWS);
     await writeVariedMaster(files.varied, ROWS);
     const ps = parsers();
-    console.log(`node ${process.version}, ${ROWS} rows, ${ROUNDS} rounds interleaved: | parser | version | median ms | ×csv.ts | heap held by all records | output |`);
+    console.log(`node ${process.version}, ${ROWS} rows, ${ROUNDS} rounds interleaved: | parser | version | median ms | ×first | heap held by all records | output |`);
     for (const [label, path] of Object.entries(files)) {
       const times = new Map(ps.map((p) => [p.name, [] as number[]]));
       const sums = new Map<string, string>();
