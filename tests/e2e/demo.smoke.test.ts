@@ -43,7 +43,7 @@ describe('demo (real process, no configuration)', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const copied = await waitForOutput(/demo BUY .* placed · order P/, 15_000);
     // The same message is edited when the copy fills (the terminal shows edits as "edited message N").
-    const filled = await waitForOutput(/🤖 tandem \(edited message \d+\)\n  📋 Leader [^\n]* order SIM\d+[^\n]*\n  ✅ demo filled /, 10_000);
+    const filled = await waitForOutput(/🤖 tandem \(edited message \d+\)\n  📋 Leader [^\n]* order SIM[0-9A-Z]+[^\n]*\n  ✅ demo filled /, 10_000);
     // The chat on the terminal answers typed commands.
     child.stdin.write('/status\n');
     const answered = await waitForOutput(/Engine: /, 5_000);
@@ -52,7 +52,7 @@ describe('demo (real process, no configuration)', () => {
     expect(copied, `stdout:\n${out}\nstderr:\n${err}`).toBe(true);
     expect(filled, `stdout:\n${out}`).toBe(true);
     // One message per leader order: each order's header starts exactly one new message; the rest are edits of it.
-    const orders = [...out.matchAll(/🤖 tandem\n  📋 Leader [^\n]* order (SIM\d+)/g)].map((m) => m[1]);
+    const orders = [...out.matchAll(/🤖 tandem\n  📋 Leader [^\n]* order (SIM[0-9A-Z]+)/g)].map((m) => m[1]);
     expect(orders.length).toBeGreaterThan(0);
     expect(new Set(orders).size).toBe(orders.length);
     expect(out).not.toMatch(/🤖 tandem\n  (✅|⏳) demo/);

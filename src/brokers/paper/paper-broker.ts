@@ -25,6 +25,8 @@ export class PaperBroker implements Broker {
   private readonly byTag = new Map<string, string>();
   private readonly positionsByKey = new Map<string, PaperPosition>();
   private seq = 0;
+  /** This run's stamp in every order id: ids never repeat across restarts (the database keeps old ones). */
+  private readonly run = Date.now().toString(36).toUpperCase();
   private realised = 0;
   private unsubscribePrices: (() => void) | null = null;
 
@@ -59,7 +61,7 @@ export class PaperBroker implements Broker {
     if ((o.orderType === 'SL' || o.orderType === 'SL-M') && !(o.triggerPrice && o.triggerPrice > 0)) {
       throw new BrokerRejected('PAPER-TRIGGER', 'Trigger price required');
     }
-    const orderId = `P${this.accountId.toUpperCase()}${String(++this.seq).padStart(6, '0')}`;
+    const orderId = `P${this.accountId.toUpperCase()}${this.run}${String(++this.seq).padStart(4, '0')}`;
     const order: BrokerOrder = {
       orderId,
       tag: o.tag,

@@ -30,6 +30,8 @@ export class SimLeader implements Broker {
   private readonly net = new Map<string, { instrument: SimInstrument; qty: number; avg: number }>();
   private readonly prices = new Map<string, number>();
   private seq = 0;
+  /** This run's stamp in every order id: ids never repeat across restarts (the database keeps old ones). */
+  private readonly run = Date.now().toString(36).toUpperCase();
   private step = 0;
   private timer: NodeJS.Timeout | null = null;
   private working: string | null = null;
@@ -68,7 +70,7 @@ export class SimLeader implements Broker {
     const inst = spec.instrument ?? SIM_UNIVERSE[0]!;
     const orderType = spec.orderType ?? 'MARKET';
     const order: BrokerOrder = {
-      orderId: `SIM${String(++this.seq).padStart(8, '0')}`,
+      orderId: `SIM${this.run}${String(++this.seq).padStart(4, '0')}`,
       tag: null,
       status: 'transit',
       instrument: { segment: inst.segment, securityId: inst.securityId, symbol: inst.symbol },
