@@ -541,7 +541,7 @@ async function main(): Promise<void> {
     const r = running;
     if (!(await r.waitFor('stderr', /"msg":"tandem is running"/, START_BOUND_MS))) throw new CheckError(`no "tandem is running": ${r.gone() ?? `not within ${START_BOUND_MS / 1000} s`}`);
     say(`"tandem is running" after ${Date.now() - t0} ms`);
-    const copied = await r.waitFor('stdout', /\b(PDEMO\d+)\b/, COPY_BOUND_MS);
+    const copied = await r.waitFor('stdout', /\b(PDEMO[A-Z0-9]*\d{4})\b/, COPY_BOUND_MS);
     if (!copied) throw new CheckError(`no demo order copied (no paper follower order id in the chat): ${r.gone() ?? `not within ${COPY_BOUND_MS / 1000} s`}`);
     say(`demo order copied: follower order ${copied[1]} after ${Date.now() - t0} ms`);
     // Commands through the terminal chat: /pnl renders the chart (its libraries and files must ship), /status answers.
