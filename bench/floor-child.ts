@@ -1,8 +1,9 @@
 /**
  * The floor, as its own process: the same transport stack as tandem's Dhan adapters with no logic.
  * A `ws` client logs in to the leader's order socket; each frame → JSON.parse → (PENDING only) one
- * POST /orders per follower through createHttpClient (axios, keep-alive agent; one client per
- * follower like the Dhan adapter), fire and forget. No SQLite, no planning, no queue, no rate limit.
+ * POST /orders per follower through the fastest bare HTTP client of the same run (http-clients.ts:
+ * undici, node:http or axios; keep-alive, one client per follower like the Dhan adapter), fire and
+ * forget. No SQLite, no planning, no queue, no rate limit.
  *
  * IPC: the parent sends a FloorSetup; this process warms each keep-alive connection (as the
  * adapter's keep-warm GET does), opens the socket, sends the login and answers 'ready'; on 'stop'
@@ -10,13 +11,15 @@
  */
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { createHttpClient } from '../src/infra/http.js';
+import { barePoster, type ClientName } from './http-clients.js';
 
 export interface FloorSetup {
   apiUrl: string;
   wsUrl: string;
   leader: { clientId: string; token: string };
   followers: { clientId: string; token: string }[];
+  /** The HTTP client the copies go out on (the run's fastest). */
+  client: Exclude<ClientName, 'tandem'>;
 }
 
 /** The correlation id the floor gives follower k's copy of a leader order. */
@@ -25,10 +28,9 @@ export const floorTag = (leaderOrderId: string, k: number) => `b${leaderOrderId}
 async function serve(s: FloorSetup): Promise<() => void> {
   const followers = s.followers.map((f) => ({
     clientId: f.clientId,
-    http: createHttpClient(s.apiUrl, { timeoutMs: 5_000, headers: { 'content-type': 'application/json', accept: 'application/json' } }),
-    headers: { 'access-token': f.token, 'client-id': f.clientId },
+    http: barePoster(s.client, s.apiUrl, { 'content-type': 'application/json', accept: 'application/json', 'access-token': f.token, 'client-id': f.clientId }),
   }));
-  await Promise.all(followers.map((f) => f.http.get('/profile', { headers: f.headers })));
+  await Promise.all(followers.map((f) => f.http.get('/profile')));
 
   const ws = new WebSocket(s.wsUrl, { perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
@@ -53,13 +55,12 @@ async function serve(s: FloorSetup): Promise<() => void> {
         price: d.Price,
         afterMarketOrder: false,
       };
-      // Serialised before axios, as the Dhan adapter does (src/brokers/dhan/dhan-rest.ts).
-      f.http.post('/orders', JSON.stringify(body), { headers: f.headers }).catch(() => {});
+      f.http.post('/orders', JSON.stringify(body)).catch(() => {});
     }
   });
   return () => {
     ws.terminate();
-    for (const f of followers) (f.http.defaults.httpAgent as { destroy(): void }).destroy();
+    for (const f of followers) void f.http.close();
   };
 }
 

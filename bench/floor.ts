@@ -7,12 +7,13 @@ import { once } from 'node:events';
 import { LEADER_CLIENT, followerClient, startTapedFake } from './fake-tape.js';
 import { floorTag, type FloorSetup } from './floor-child.js';
 import { forkBench } from './fork.js';
+import type { ClientName } from './http-clients.js';
 import { probeOf } from './proc.js';
 import { drive, type Follower, type Plan, type RunResult, type Workload } from './workload.js';
 
-export async function runFloor(n: number, w: Workload, plan: Plan): Promise<RunResult> {
+export async function runFloor(n: number, w: Workload, plan: Plan, client: Exclude<ClientName, 'tandem'>): Promise<RunResult> {
   const { fake, tape } = await startTapedFake();
-  const setup: FloorSetup = { apiUrl: fake.apiUrl, wsUrl: fake.wsUrl, leader: { clientId: LEADER_CLIENT, token: fake.addAccount(LEADER_CLIENT) }, followers: [] };
+  const setup: FloorSetup = { apiUrl: fake.apiUrl, wsUrl: fake.wsUrl, leader: { clientId: LEADER_CLIENT, token: fake.addAccount(LEADER_CLIENT) }, followers: [], client };
   const followers: Follower[] = [];
   for (let k = 0; k < n; k += 1) {
     const clientId = followerClient(k);

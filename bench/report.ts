@@ -1,4 +1,5 @@
 /** The human table and the targets. */
+import { renderHttpClients, type HttpClientsResult } from './http-clients.js';
 import type { Machine } from './machine.js';
 import type { InstrumentLoadResult } from './instrument-child.js';
 import { renderMarket, type MarketResult } from './market-entry.js';
@@ -9,6 +10,8 @@ export interface ScenarioResult {
   followers: number;
   tandem: TandemResult;
   floor: RunResult;
+  /** Run beside a CPU-hungry neighbour process (neighbour.ts), tandem's run and the floor's alike. */
+  neighbour?: boolean;
 }
 
 export interface Results {
@@ -25,7 +28,11 @@ export interface Results {
   steadyRssMb: number;
   /** MARKET entries with and without a value gate (market-entry.ts); absent with --no-market. */
   market?: MarketResult;
+  /** Which bare HTTP client sends an order fastest (the floor's stack), and tandem's own transport beside them. */
+  httpClients?: HttpClientsResult;
   targets: Target[];
+  /** The headline figures under stable names, to compare across commits (`--json`). */
+  figures: Record<string, number>;
 }
 
 export interface Target {
@@ -36,27 +43,64 @@ export interface Target {
   pass: boolean;
 }
 
-export function targets(r: Omit<Results, 'targets'>): Target[] {
-  const one = r.scenarios.find((s) => s.followers === 1);
-  const twenty = r.scenarios.find((s) => s.followers === 20);
+/** Scenario key in figures and targets: `f5`, or `f5_busy` beside the neighbour. */
+const key = (s: ScenarioResult) => `f${s.followers}${s.neighbour ? '_busy' : ''}`;
+
+/** Issue 16's targets, as ratios to the floor on the fastest stack, plus the memory and instrument-load ones. */
+export function targets(r: Omit<Results, 'targets' | 'figures'>): Target[] {
   const t: Target[] = [];
   const add = (name: string, value: number | undefined, limit: number, unit: string) => {
     if (value !== undefined) t.push({ name, value, limit, unit, pass: value <= limit });
   };
-  add('1 follower internal p50', one?.tandem.internal.p50, 1, 'ms');
-  add('1 follower internal p99', one?.tandem.internal.p99, 3, 'ms');
-  add('1 follower internal p50 / floor p50', one ? one.tandem.internal.p50 / one.floor.internal.p50 : undefined, 1.5, '×');
-  add('20 followers last-follower p99', twenty?.tandem.last.p99, 10, 'ms');
+  for (const s of r.scenarios.filter((x) => !x.neighbour)) {
+    const n = `${s.followers} follower${s.followers === 1 ? '' : 's'}`;
+    add(`${n}: p50 / floor`, s.tandem.internal.p50 / s.floor.internal.p50, 1.2, '×');
+    add(`${n}: p99 / floor`, s.tandem.internal.p99 / s.floor.internal.p99, 1.5, '×');
+    if (s.followers > 1) add(`${n}: last-follower p99 / floor`, s.tandem.last.p99 / s.floor.last.p99, 1.5, '×');
+    add(`${n}: main-thread CPU per order / floor`, s.tandem.busyPerOrderMs / s.floor.busyPerOrderMs, 1.5, '×');
+  }
   add('instrument load 220k rows: time', r.instruments.loadMs / 1000, 5, 's');
   add('instrument load 220k rows: peak RSS', r.instruments.peakRssMb, 250, 'MB');
   add('steady RSS (tandem process, after the runs)', r.steadyRssMb, 150, 'MB');
   return t;
 }
 
+/** Flat, stable names: `<scenario>.<figure>`, e.g. `f20.p99_ms`, `f20.cpu_per_order_x_floor`, `steady_rss_mb`. */
+export function figures(r: Omit<Results, 'targets' | 'figures'>): Record<string, number> {
+  const out: Record<string, number> = {};
+  const put = (k: string, v: number) => {
+    if (Number.isFinite(v)) out[k] = Number(v.toFixed(4));
+  };
+  for (const s of r.scenarios) {
+    const k = key(s);
+    const T = s.tandem;
+    const F = s.floor;
+    put(`${k}.orders`, T.plan.orders);
+    put(`${k}.p50_ms`, T.internal.p50);
+    put(`${k}.p99_ms`, T.internal.p99);
+    put(`${k}.last_p99_ms`, T.last.p99);
+    put(`${k}.cpu_per_order_ms`, T.busyPerOrderMs);
+    put(`${k}.floor_p50_ms`, F.internal.p50);
+    put(`${k}.floor_p99_ms`, F.internal.p99);
+    put(`${k}.floor_last_p99_ms`, F.last.p99);
+    put(`${k}.floor_cpu_per_order_ms`, F.busyPerOrderMs);
+    put(`${k}.p50_x_floor`, T.internal.p50 / F.internal.p50);
+    put(`${k}.p99_x_floor`, T.internal.p99 / F.internal.p99);
+    put(`${k}.last_p99_x_floor`, T.last.p99 / F.last.p99);
+    put(`${k}.cpu_per_order_x_floor`, T.busyPerOrderMs / F.busyPerOrderMs);
+    put(`${k}.rss_after_mb`, T.rssAfterMb);
+  }
+  put('steady_rss_mb', r.steadyRssMb);
+  put('instruments_load_s', r.instruments.loadMs / 1000);
+  for (const c of r.httpClients?.results ?? []) put(`http.${c.client.replace(':', '_')}.${c.shape}.cpu_us_per_request`, c.cpuUsPerRequest);
+  return out;
+}
+
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '—');
 const pad = (s: string, n: number) => s.padStart(n);
 
 export function render(r: Results): string {
+  const fastest = r.httpClients?.fastest ?? 'axios';
   const m = r.machine;
   const w = r.workload;
   const out: string[] = [];
@@ -78,7 +122,8 @@ export function render(r: Results): string {
   if (w.pacedBudgetMs > 0) out.push(`          runs with >1 follower get ${w.pacedBudgetMs / 1000} s paced + ${w.burstBudgetMs / 1000} s burst and shrink their counts to fit (said below)`);
   out.push(`latency   leader PENDING frame written by the fake → follower POST /orders received by the fake: both timestamps taken in the bench process (performance.now())`);
   out.push(`tandem    its own process (LOG_LEVEL info, console chat on /dev/null); CPU and RSS read from /proc; its own latency record read from its SQLite file after a SIGTERM stop`);
-  out.push(`floor     its own process: ws client → JSON.parse → POST /orders via createHttpClient (axios keep-alive), one client per follower, no logic`);
+  out.push(`floor     its own process: ws client → JSON.parse → POST /orders via bare ${fastest} (the fastest client below; keep-alive), one client per follower, no logic`);
+  out.push(`tandem's  order calls go out on src/infra/json-http.ts (undici); a "+busy" run has a CPU-hungry neighbour process spinning on one core beside tandem and the floor`);
   out.push('');
   out.push(`${'followers'.padEnd(10)}${'metric'.padEnd(34)}${pad('tandem', 10)}${pad('floor', 10)}${pad('×floor', 8)}`);
   const line = (n: string, metric: string, t: number, fl: number | null, d = 2, ratio = true) =>
@@ -86,7 +131,7 @@ export function render(r: Results): string {
   for (const s of r.scenarios) {
     const T = s.tandem;
     const F = s.floor;
-    const n = String(s.followers);
+    const n = `${s.followers}${s.neighbour ? '+busy' : ''}`;
     const note = (t: string) => out.push(`${''.padEnd(10)}${t}`);
     line(n, `paced every ${T.plan.paceMs} ms, orders`, T.plan.orders, F.plan.orders, 0, false);
     line('', 'internal p50 (ms)', T.internal.p50, F.internal.p50);
@@ -118,6 +163,7 @@ export function render(r: Results): string {
     if (T.plan.note) note(T.plan.note);
   }
   out.push(`${''.padEnd(10)}burst ceiling by design: each follower queue allows ${w.followerOrdersPerSecond}/s after a bucket of ${w.followerOrdersPerSecond}; "first 100" stays inside the bucket`);
+  if (r.httpClients) out.push('', ...renderHttpClients(r.httpClients));
   out.push('');
   const i = r.instruments;
   out.push(`instruments (${i.measuredIn}): ${i.fileRows} rows (${i.rows} stored; index rows are skipped), ${f(i.fileMb, 1)} MB CSV over loopback → loadDhanInstruments → SQLite`);

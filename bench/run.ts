@@ -11,11 +11,14 @@
  *          MARKET entries behind a value gate (market-entry.ts; runs by default after the follower runs):
  *          --market (only this phase, plus the instrument load it needs) | --no-market
  *          --market-orders N (per case; default 200, with --market: --orders when given) --market-pace-ms N --market-warmup N
+ *          --neighbour-followers N (default 5; 0 = no run beside a CPU-hungry neighbour process)
  *
  * Phases: (1) a child process loads a 220k-row scrip master into a fresh SQLite file (time, peak
  * RSS) — that file is the warm cache for (2): per follower count, tandem as the real process, then
  * the floor (its own process) with the same order counts. The fake brokers of (2) live in this
- * process. (3) MARKET entries with and without a value gate (market-entry.ts), 1 follower.
+ * process; first, which bare HTTP client sends an order fastest (http-clients.ts): the floor uses it.
+ * Then one follower count again with a CPU-hungry neighbour process beside tandem and the floor
+ * (neighbour.ts). (3) MARKET entries with and without a value gate (market-entry.ts), 1 follower.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,11 +27,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runFloor } from './floor.js';
+import type { HttpClientsResult } from './http-clients.js';
+import { startNeighbour } from './neighbour.js';
 import { runChild } from './fork.js';
 import type { InstrumentLoadResult } from './instrument-child.js';
 import { loadAvg1, machine } from './machine.js';
 import { MARKET_DEFAULTS, runMarketEntry, type MarketKnobs } from './market-entry.js';
-import { render, targets, type Results, type ScenarioResult } from './report.js';
+import { figures, render, targets, type Results, type ScenarioResult } from './report.js';
 import { serveFile } from './scrip-master.js';
 import { mb, rssMb } from './stats.js';
 import { FOLLOWER_ORDERS_PER_SECOND, runTandem } from './tandem.js';
@@ -70,6 +75,7 @@ function args() {
     } satisfies MarketKnobs,
     /** Where tandem's SQLite files go (fsync cost lives there); default the OS temp dir. */
     dbDir: value('--db-dir') ? resolve(value('--db-dir')!) : tmpdir(),
+    neighbourFollowers: num('--neighbour-followers', 5),
   };
 }
 
@@ -108,13 +114,22 @@ async function main(): Promise<void> {
     const inst = await loadInstrumentsInChild(dir);
     process.stderr.write(` ${lap()}\n`);
     const scenarios: ScenarioResult[] = [];
-    for (const n of a.market === 'only' ? [] : a.followers) {
-      process.stderr.write(`${n} follower(s): tandem…`);
-      const tandem = await runTandem(n, a.workload, inst.dbPath, a.dbDir);
+    let httpClients: HttpClientsResult | undefined;
+    if (a.market !== 'only') {
+      process.stderr.write('HTTP clients (child process)…');
+      httpClients = await runChild<HttpClientsResult>('http-clients.ts', ['3000']);
+      process.stderr.write(` ${lap()}: the floor sends with ${httpClients.fastest}\n`);
+    }
+    const runs = a.market === 'only' ? [] : [...a.followers.map((n) => ({ n, neighbour: false })), ...(a.neighbourFollowers > 0 ? [{ n: a.neighbourFollowers, neighbour: true }] : [])];
+    for (const { n, neighbour } of runs) {
+      process.stderr.write(`${n} follower(s)${neighbour ? ' beside a CPU-hungry neighbour' : ''}: tandem…`);
+      const busy = neighbour ? await startNeighbour() : null;
+      const tandem = await runTandem(n, a.workload, inst.dbPath, a.dbDir).finally(() => busy?.stop());
       process.stderr.write(` ${lap()}, floor…`);
-      const floor = await runFloor(n, a.workload, tandem.plan);
+      const busy2 = neighbour ? await startNeighbour() : null;
+      const floor = await runFloor(n, a.workload, tandem.plan, httpClients!.fastest).finally(() => busy2?.stop());
       process.stderr.write(` ${lap()}\n`);
-      scenarios.push({ followers: n, floor, tandem });
+      scenarios.push({ followers: n, floor, tandem, neighbour });
     }
     let market;
     if (a.market !== 'off') {
@@ -123,7 +138,7 @@ async function main(): Promise<void> {
       process.stderr.write(` ${lap()}\n`);
     }
     const { dbPath: _db, ...instruments } = inst;
-    const partial: Omit<Results, 'targets'> = {
+    const partial: Omit<Results, 'targets' | 'figures'> = {
       engine: `the real process, started as the Docker image starts it (${IMAGE_COMMAND}; dist/ built first), fake brokers in the bench process over loopback`,
       machine: m,
       workload: { ...a.workload, followerOrdersPerSecond: FOLLOWER_ORDERS_PER_SECOND, fakeRateLimit: 'off', periodicReconcile: 'off' },
@@ -133,9 +148,10 @@ async function main(): Promise<void> {
       instruments: { ...instruments, fileRows: SCRIP_ROWS, measuredIn: 'child process' },
       scenarios,
       steadyRssMb: scenarios.length ? Math.max(...scenarios.map((s) => s.tandem.rssAfterMb)) : Number.NaN,
+      ...(httpClients ? { httpClients } : {}),
       ...(market ? { market } : {}),
     };
-    const results: Results = { ...partial, targets: targets(partial).filter((x) => Number.isFinite(x.value)) };
+    const results: Results = { ...partial, targets: targets(partial).filter((x) => Number.isFinite(x.value)), figures: figures(partial) };
     console.log(render(results));
     if (a.json) {
       writeFileSync(a.json, `${JSON.stringify(results, null, 2)}\n`);

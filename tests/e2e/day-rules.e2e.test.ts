@@ -78,7 +78,8 @@ describe('SQUARE_OFF_AT, and a holiday', () => {
     const o = dhan.placeAsUser(LEADER, { securityId, exchangeSegment: segment, transactionType: 'BUY', quantity: qty, orderType: 'LIMIT', productType: product, price });
     await until(() => app.store.copies.forLeaderOrder(o.orderId)[0]?.state === 'open', 'the copy working');
     await fillWhenWorking(dhan, LEADER, o.orderId, price);
-    dhan.fill(app.store.copies.forLeaderOrder(o.orderId)[0]!.followerOrderId!, { price });
+    // The copy is `open` once the broker acknowledged it; the fake may still hold it in TRANSIT.
+    await fillWhenWorking(dhan, FOLLOWER, app.store.copies.forLeaderOrder(o.orderId)[0]!.followerOrderId!, price);
     await until(() => app.store.copies.forLeaderOrder(o.orderId)[0]?.state === 'filled', 'the copy filled');
   }
 

@@ -11,6 +11,7 @@
  * Messages never include request details (headers hold the access token).
  */
 import { AxiosError } from 'axios';
+import { TransportError } from '../../infra/json-http.js';
 import { BrokerRateLimited, BrokerRejected, BrokerUnavailable, SessionExpired } from '../port.js';
 import { isRecord } from './kite-order.js';
 
@@ -43,6 +44,7 @@ export function errorFromResponse(accountId: string, op: string, status: number,
 /** Map a thrown error (axios network error, timeout, or an already mapped error). */
 export function errorFromThrown(accountId: string, op: string, e: unknown): KiteError {
   if (e instanceof BrokerRejected || e instanceof BrokerUnavailable || e instanceof BrokerRateLimited || e instanceof SessionExpired) return e;
+  if (e instanceof TransportError) return new BrokerUnavailable(`Kite ${op}: ${e.code === 'ECONNABORTED' ? 'timed out' : `network error ${e.code}`}`);
   if (e instanceof AxiosError) {
     if (e.response) return errorFromResponse(accountId, op, e.response.status, e.response.data, e.response.headers);
     const what = e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' ? 'timed out' : `network error ${e.code ?? ''}`.trim();

@@ -1,10 +1,9 @@
 /**
- * Kite Connect v3 REST transport: one keep-alive axios client (infra/http), `X-Kite-Version: 3`,
+ * Kite Connect v3 REST transport: one keep-alive transport (infra/json-http), `X-Kite-Version: 3`,
  * `Authorization: token api_key:access_token`, form-encoded bodies, the success envelope unwrapped
  * and every failure mapped onto the port's errors. Never retries (a re-sent POST can place twice).
  */
-import type { AxiosInstance } from 'axios';
-import { createHttpClient } from '../../infra/http.js';
+import { createJsonTransport, type JsonTransport } from '../../infra/json-http.js';
 import { BrokerUnavailable, SessionExpired } from '../port.js';
 import { errorFromResponse, errorFromThrown } from './kite-errors.js';
 import { isRecord, type KiteRow } from './kite-order.js';
@@ -22,10 +21,10 @@ type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type Form = Record<string, string | number | undefined>;
 
 export class KiteRest {
-  private readonly http: AxiosInstance;
+  private readonly http: JsonTransport;
 
   constructor(private readonly o: KiteRestOptions) {
-    this.http = createHttpClient(o.apiUrl, { timeoutMs: o.timeoutMs ?? 5_000, headers: { 'X-Kite-Version': '3' } });
+    this.http = createJsonTransport(o.apiUrl, { timeoutMs: o.timeoutMs ?? 5_000, headers: { 'X-Kite-Version': '3' } });
   }
 
   /** One call: resolves with the envelope's `data`, or throws a port error. */
@@ -37,7 +36,7 @@ export class KiteRest {
     if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
     let res;
     try {
-      res = await this.http.request({ method, url: path, data: body, headers, responseType: 'json' });
+      res = await this.http.request({ method, url: path, data: body, headers });
     } catch (e) {
       throw errorFromThrown(this.o.accountId, op, e);
     }
