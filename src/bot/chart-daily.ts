@@ -7,7 +7,7 @@
 import { istDayStart } from '../domain/time.js';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
-import { pnlCaption, renderPnlChart, istDayLabel, type PnlRow } from './chart-pnl.js';
+import type { PnlRow } from './chart-pnl.js';
 import type { NotifyMode } from './notify-prefs.js';
 
 export interface DayChartDeps {
@@ -33,6 +33,8 @@ export async function sendDayChart(d: DayChartDeps): Promise<number[]> {
   if (targets.length === 0) return [];
   const now = d.clock.now();
   const rows = d.pnl(istDayStart(now));
+  // Loaded at the first chart, not at start-up (see /pnl in trading-commands.ts).
+  const { pnlCaption, renderPnlChart, istDayLabel } = await import('./chart-pnl.js');
   const { png } = renderPnlChart('today', rows, now);
   const caption = pnlCaption('today', rows, now, `📈 <b>P&L</b> · ${istDayLabel(now)} (marked at the last prices seen)`);
   const sent: number[] = [];

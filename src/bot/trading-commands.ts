@@ -12,7 +12,6 @@ import type { BotContext } from './auth.js';
 import type { CommandDeps, CommandSpec } from './commands.js';
 import { escapeHtml, formatAge, formatInr, formatNum, formatQty } from './format.js';
 import { replyHtml, table, unknownFollower } from './reply.js';
-import { pnlCaption, renderPnlChart } from './chart-pnl.js';
 import { describeCopy } from './views.js';
 import { NOTIFY_GROUPS, type NotifyGroup, type NotifyMode } from './notify-prefs.js';
 
@@ -153,6 +152,8 @@ export const TRADING_COMMANDS: CommandSpec[] = [
       const now = d.clock.now();
       const since = period === 'today' ? istDayStart(now) : istDayStart(now) - 6 * 86_400_000;
       const rows = d.control.pnl(since);
+      // Loaded at the first chart, not at start-up: the canvas and Chart.js hold ~25 MB (issue 16, RSS).
+      const { pnlCaption, renderPnlChart } = await import('./chart-pnl.js');
       const { png } = renderPnlChart(period, rows, now);
       await ctx.replyWithPhoto(new InputFile(png, `pnl-${period}.png`), { caption: pnlCaption(period, rows, now), parse_mode: 'HTML' });
     },

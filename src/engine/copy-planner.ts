@@ -256,9 +256,24 @@ export class CopyPlanner {
   }
 
   /** One info line per decision: why a follower ends where it does can be told afterwards. */
+  /**
+   * The decision's log line, written once the turn's order calls are out (setImmediate): a line per
+   * follower was the copy path's largest cost before the last follower's request left (issue 16).
+   */
   private decided(u: BrokerOrder, followerId: string, kind: 'entry' | 'exit', decision: string, nums: Record<string, number>): void {
-    this.d.log.info({ leaderOrder: u.orderId, follower: followerId, kind, symbol: u.instrument.symbol, ...nums }, decision);
+    this.decisions.push([{ leaderOrder: u.orderId, follower: followerId, kind, symbol: u.instrument.symbol, ...nums }, decision]);
+    this.logging ??= setImmediate(() => this.logDecisions());
   }
+
+  /** Writes the decisions waiting (also at stop, so none is lost). */
+  logDecisions(): void {
+    if (this.logging) clearImmediate(this.logging);
+    this.logging = null;
+    for (const [fields, line] of this.decisions.splice(0)) this.d.log.info(fields, line);
+  }
+
+  private readonly decisions: [Record<string, unknown>, string][] = [];
+  private logging: NodeJS.Immediate | null = null;
 }
 
 /** Units of market exits (same side) already planned or working for a follower: they fill at once. */

@@ -26,7 +26,7 @@ import { LIVE_COPY_STATES } from './copy-state.js';
 import type { EngineEvents } from './events.js';
 import { ExitLifecycle } from './exit-lifecycle.js';
 import type { FollowerRuntime } from './follower.js';
-import { applyFollowerUpdate, fillRow, type FollowerUpdateDeps } from './follower-updates.js';
+import { applyFollowerUpdate, fillRow, StreamUpdateBatch, type FollowerUpdateDeps } from './follower-updates.js';
 import type { InstrumentResolver } from './instruments.js';
 import { CopyModifier } from './modify-copies.js';
 import { PositionLoader } from './position-loader.js';
@@ -101,11 +101,17 @@ export class ReplicationEngine {
   private readonly reconciler: Reconciler;
   private readonly log: Logger;
   private readonly updateDeps: FollowerUpdateDeps;
+  private readonly streamUpdates: StreamUpdateBatch;
   private readonly hold: MarketEntryHold;
 
   constructor(private readonly d: EngineDeps) {
     this.log = d.logger.child({ module: 'engine' });
     this.updateDeps = { store: d.store, clock: d.clock, positions: d.positions, prices: d.prices, events: d.events, consequence: (c) => this.consequence(c), onFill: (id) => this.lossGuard?.onFill(id) };
+    this.streamUpdates = new StreamUpdateBatch(
+      (f, u) => this.onFollowerUpdate(f, u),
+      (fn) => d.store.tx(fn),
+      (err, f, u) => this.log.error({ err, follower: f.id, orderId: u.orderId, status: u.status }, 'a follower order update could not be applied'),
+    );
     this.followers = new Map(d.followers.map((f) => [f.id, f]));
     this.executor = new CopyExecutor(
       d.store,
@@ -218,7 +224,7 @@ export class ReplicationEngine {
     for (const f of this.followers.values()) {
       this.unsubscribers.push(
         f.broker.subscribe({
-          onUpdate: (u) => this.onFollowerUpdate(f, u),
+          onUpdate: (u) => this.streamUpdates.push(f, u),
           onState: (s, detail) => this.onFollowerState(f, s, detail),
         }),
       );
@@ -251,6 +257,8 @@ export class ReplicationEngine {
     if (!this.running) return;
     this.running = false;
     for (const u of this.unsubscribers.splice(0)) u();
+    this.streamUpdates.flush();
+    this.planner.logDecisions();
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.reconciler.stop();
     this.approvals.stop();
@@ -266,6 +274,7 @@ export class ReplicationEngine {
 
   /** Resolves when every follower queue is empty (tests, shutdown). */
   async idle(): Promise<void> {
+    this.streamUpdates.flush();
     await Promise.all([...this.followers.values()].map((f) => f.idle()));
   }
 
