@@ -150,6 +150,8 @@ export function render(r: Results): string {
     out[out.length - 1] += ` (spawn → 'tandem is running'; node start included: first log line at ${f(T.firstLogMs, 0)} ms)`;
     line('', 'tandem RSS ready → after run (MB)', T.rssReadyMb, null, 0, false);
     out[out.length - 1] += ` → ${f(T.rssAfterMb, 0)} (VmHWM ${f(T.rssPeakMb, 0)})`;
+    const m = T.memoryAtStopMb;
+    if (m) note(`tandem memory at its stop (MB): RSS ${m.rss} = JS heap ${m.heapUsed} used of ${m.heapTotal} + external ${m.external} (array buffers ${m.arrayBuffers}) + native (SQLite, malloc, code) ≈ ${(m.rss ?? 0) - (m.heapTotal ?? 0) - (m.external ?? 0)}`);
     line('', 'bench RSS before → after (MB)', T.benchRssBeforeMb, null, 0, false);
     out[out.length - 1] += ` → ${f(T.benchRssAfterMb, 0)}`;
     note(`tandem's own record: event → order call p50 ${f(T.engineInternal.p50)} / p99 ${f(T.engineInternal.p99)} ms; broker ack p50 ${f(T.brokerAck.p50)} ms`);

@@ -26,6 +26,13 @@ export const IMAGE_COMMAND = `node ${IMAGE_ARGS.slice(0, -1).join(' ')} dist/mai
 
 /** Extra node flags for tandem (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it), space-separated. */
 const EXTRA_NODE_ARGS = (process.env.BENCH_TANDEM_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** Extra environment for tandem (e.g. `MALLOC_ARENA_MAX=2`), comma-separated K=V pairs. */
+const EXTRA_ENV = Object.fromEntries(
+  (process.env.BENCH_TANDEM_ENV ?? '')
+    .split(',')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
+);
 const READY_MSG = 'tandem is running';
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -44,6 +51,8 @@ export interface TandemProcess {
   logLines(): number;
   /** Lines at warn or above (pino level ≥ 40), plus any line that is not pino JSON. */
   warnLines(): number;
+  /** process.memoryUsage() in MB as tandem logged it when it stopped (rss, heapUsed, heapTotal, external, arrayBuffers). */
+  memoryAtStop(): Record<string, number> | null;
   warnSample(): string[];
   /** The last 20 log lines (for error messages). */
   tail(): string;
@@ -55,7 +64,7 @@ export function startTandemProcess(env: Record<string, string>, cwd: string): Ta
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...EXTRA_NODE_ARGS, ...IMAGE_ARGS], {
     cwd,
-    env,
+    env: { ...env, ...EXTRA_ENV },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   if (child.pid === undefined) throw new Error('tandem did not start');
@@ -65,6 +74,7 @@ export function startTandemProcess(env: Record<string, string>, cwd: string): Ta
   let firstLogAt: number | null = null;
   let lines = 0;
   let warn = 0;
+  let memoryAtStop: Record<string, number> | null = null;
   const sample: string[] = [];
   const tail: string[] = [];
   let onReady: (at: number) => void = () => {};
@@ -97,6 +107,7 @@ export function startTandemProcess(env: Record<string, string>, cwd: string): Ta
       // not pino JSON (a crash, a Node warning): counted as a warning
     }
     if (entry?.msg === READY_MSG) onReady(performance.now());
+    if (entry?.msg === 'tandem stopped') memoryAtStop = (entry as { memoryMb?: Record<string, number> }).memoryMb ?? null;
     if (!entry || (entry.level ?? 0) >= 40) {
       warn += 1;
       if (sample.length < 5) sample.push(line.slice(0, 300));
@@ -110,6 +121,7 @@ export function startTandemProcess(env: Record<string, string>, cwd: string): Ta
     died,
     logLines: () => lines,
     warnLines: () => warn,
+    memoryAtStop: () => memoryAtStop,
     warnSample: () => [...sample],
     tail: () => tail.join('\n'),
     async stop() {

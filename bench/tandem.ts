@@ -29,6 +29,8 @@ export interface TandemResult extends RunResult {
   /** The bench process's own RSS (the fakes and the measurement) before tandem starts and after the run. */
   benchRssBeforeMb: number;
   benchRssAfterMb: number;
+  /** process.memoryUsage() at its stop, MB (from its 'tandem stopped' line): what of the RSS is JS heap. */
+  memoryAtStopMb: Record<string, number> | null;
   /** Log lines tandem wrote from ready to stop (LOG_LEVEL info). */
   logLinesInRun: number;
   warnLines: number;
@@ -133,6 +135,7 @@ export async function runTandem(n: number, w: Workload, warmDb: string, dbDir = 
       logLinesInRun,
       warnLines: tandem.warnLines(),
       warnSample: tandem.warnSample(),
+      memoryAtStopMb: tandem.memoryAtStop(),
       engineInternal: recorded.internal,
       brokerAck: recorded.ack,
     };

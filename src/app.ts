@@ -262,7 +262,10 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
       await engine.stop();
       await notifier.stop();
       store.close();
-      log.info('tandem stopped');
+      // Where the process's memory sits at the end (JS heap, native buffers, the rest is native: SQLite, malloc), for the bench and for ops.
+      const m = process.memoryUsage();
+      const mb = (b: number) => Math.round(b / 1048576);
+      log.info({ memoryMb: { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } }, 'tandem stopped');
     })());
 
   return { cfg, store, engine, control, leader, notifier, bot, console: chat, sessions, jobs, drift, unfilled, stop };
