@@ -14,6 +14,7 @@ import type { EngineEvents } from './events.js';
 import type { FollowerRuntime } from './follower.js';
 import { copyStateOf, movesForward } from './copy-state.js';
 import { ClaimBatcher } from './claims.js';
+import { TurnWrites } from './turn-writes.js';
 import { UnknownOutcomes, type OutcomeHost, type UnknownOutcomeOptions } from './unknown-outcome.js';
 
 /** The look-up schedule, the give-up time and the backoff of unknown outcomes: see UnknownOutcomeOptions. */
@@ -52,10 +53,13 @@ export class CopyExecutor implements OutcomeHost {
     private readonly opts: ExecutorOptions = DEFAULT_EXECUTOR_OPTIONS,
   ) {
     this.claims = new ClaimBatcher(store, () => clock.now());
+    this.acks = new TurnWrites(store);
     this.unknown = new UnknownOutcomes(store, followers, clock, log, events, this, opts);
   }
 
   private readonly claims: ClaimBatcher;
+  /** Acknowledgements of one turn share a commit (turn-writes.ts). */
+  private readonly acks: TurnWrites;
   /** Copies whose placement outcome is unknown: look-ups, give-up, and the owner's two buttons. */
   readonly unknown: UnknownOutcomes;
   /**
@@ -166,12 +170,15 @@ export class CopyExecutor implements OutcomeHost {
         return f.broker.placeOrder(req);
       });
       const ackUs = Math.round((performance.now() - tSend) * 1000);
-      const placed = this.adopt(copy.id, res.orderId, res.status, {
-        requestSentAt: sentAt,
-        ackedAt: this.clock.now(),
-        brokerLatencyUs: ackUs,
-        ...(internalLatencyUs !== undefined ? { internalLatencyUs } : {}),
-      });
+      const ackedAt = this.clock.now();
+      const placed = await this.acks.run(() =>
+        this.adopt(copy.id, res.orderId, res.status, {
+          requestSentAt: sentAt,
+          ackedAt,
+          brokerLatencyUs: ackUs,
+          ...(internalLatencyUs !== undefined ? { internalLatencyUs } : {}),
+        }),
+      );
       if (placed) this.events.emit({ type: 'copy_placed', copy: placed });
     } catch (e) {
       if (internalLatencyUs !== undefined) this.store.copies.update(copy.id, { internalLatencyUs });

@@ -83,7 +83,8 @@ export function applyFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u
         if (target === 'filled') patch.filledAt = now;
         if (target === 'rejected') patch.reason = u.reason ?? 'rejected by the exchange';
       }
-      store.copies.update(copy.id, patch);
+      // A repeat that moves nothing (TRANSIT after the acknowledgement, a book read) writes nothing to the copy.
+      if (Object.keys(patch).length > 1) store.copies.update(copy.id, patch);
       after = { ...copy, ...patch };
     }
   });
