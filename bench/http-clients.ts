@@ -178,8 +178,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     const n = Number(process.argv[2] ?? 3000);
     compareHttpClients(n).then(
       (r) => {
-        console.log(renderHttpClients(r).join('\n'));
+        // Forked by the bench: the result goes to it (it prints the table); run alone: the table.
         if (process.send) process.send(r);
+        else console.log(renderHttpClients(r).join('\n'));
       },
       (e: unknown) => {
         console.error(e);
