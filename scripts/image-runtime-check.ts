@@ -547,6 +547,10 @@ async function main(): Promise<void> {
     // Commands through the terminal chat: /pnl renders the chart (its libraries and files must ship), /status answers.
     r.child.stdin!.write('/pnl\n/status\n');
     if (!(await r.waitFor('stdout', /Engine: /, REPLY_BOUND_MS))) fail(`/status got no answer: ${r.gone() ?? `not within ${REPLY_BOUND_MS / 1000} s`}`);
+    // The chart libraries load at the first chart (not at start-up): the picture must come.
+    const picture = await r.waitFor('stdout', /🖼 picture \((\d+) KB PNG\)/, REPLY_BOUND_MS);
+    if (!picture) fail(`/pnl sent no chart: ${r.gone() ?? `not within ${REPLY_BOUND_MS / 1000} s`}`);
+    else say(`/pnl chart rendered: ${picture[1]} KB PNG`);
 
     if (image.health) {
       const h = await runHealth(image, app, env, ids);

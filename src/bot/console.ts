@@ -99,6 +99,13 @@ export class ConsoleChat {
         this.print(`🤖 tandem (edited message ${id})`, msg.text, msg.buttons);
         return { message_id: id, date: Math.floor(Date.now() / 1000), chat, text: msg.text };
       }
+      case 'sendPhoto': {
+        // The terminal cannot show the picture: it says that one came, how big, and its caption.
+        const data = (p.photo as { fileData?: unknown } | undefined)?.fileData;
+        const size = Buffer.isBuffer(data) ? ` (${Math.round(data.length / 1024)} KB PNG)` : '';
+        this.print(`🤖 tandem 🖼 picture${size}`, String(p.caption ?? ''), []);
+        return { message_id: this.nextMessageId++, date: Math.floor(Date.now() / 1000), chat, photo: [], caption: String(p.caption ?? '') };
+      }
       case 'answerCallbackQuery':
         if (p.text) this.out.write(`  (${String(p.text)})\n`);
         return true;

@@ -47,6 +47,9 @@ describe('demo (real process, no configuration)', () => {
     // The chat on the terminal answers typed commands.
     child.stdin.write('/status\n');
     const answered = await waitForOutput(/Engine: /, 5_000);
+    // /pnl: the chart libraries load at the first chart; the terminal says a picture came and its size.
+    child.stdin.write('/pnl\n');
+    const pictured = await waitForOutput(/🤖 tandem 🖼 picture \(\d+ KB PNG\)\n  P&L/, 10_000);
     child.kill('SIGTERM');
     const code = await exited;
     expect(copied, `stdout:\n${out}\nstderr:\n${err}`).toBe(true);
@@ -58,6 +61,7 @@ describe('demo (real process, no configuration)', () => {
     expect(out).not.toMatch(/🤖 tandem\n  (✅|⏳) demo/);
     expect(answered).toBe(true);
     expect(out).toContain('Engine: ▶️ RUNNING');
+    expect(pictured, `stdout:\n${out}`).toBe(true);
     expect(code).toBe(0);
     expect(existsSync(join(cwd, 'data/tandem.db'))).toBe(true);
   }, 30_000);
