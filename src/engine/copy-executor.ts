@@ -72,6 +72,13 @@ export class CopyExecutor implements OutcomeHost {
     this.onOrderSeen?.(f, o);
   }
 
+  /** Applies the follower stream updates still waiting for their turn (the engine sets it). */
+  onSettle: (() => void) | null = null;
+
+  settleUpdates(): void {
+    this.onSettle?.();
+  }
+
   /** A second attempt of a copy in `placing` (same tag); its own unknown outcome ends in `failed` or `unknown`. */
   sendAgain(f: FollowerRuntime, copy: CopyRow): Promise<void> {
     return this.send(f, copy, null, true);

@@ -107,10 +107,8 @@ export class ReplicationEngine {
   constructor(private readonly d: EngineDeps) {
     this.log = d.logger.child({ module: 'engine' });
     this.updateDeps = { store: d.store, clock: d.clock, positions: d.positions, prices: d.prices, events: d.events, consequence: (c) => this.consequence(c), onFill: (id) => this.lossGuard?.onFill(id) };
-    this.streamUpdates = new StreamUpdateBatch(
-      (f, u) => this.onFollowerUpdate(f, u),
-      (fn) => d.store.tx(fn),
-      (err, f, u) => this.log.error({ err, follower: f.id, orderId: u.orderId, status: u.status }, 'a follower order update could not be applied'),
+    this.streamUpdates = new StreamUpdateBatch(this.updateDeps, (err, f, u) =>
+      this.log.error({ err, follower: f.id, orderId: u.orderId, status: u.status }, 'a follower order update could not be applied'),
     );
     this.followers = new Map(d.followers.map((f) => [f.id, f]));
     this.executor = new CopyExecutor(
@@ -192,6 +190,7 @@ export class ReplicationEngine {
     const followerUpdate = (f: FollowerRuntime, u: BrokerOrder) => this.onFollowerUpdate(f, u);
     // Orders read back while an unknown outcome is settled book their fills like a stream update.
     this.executor.onOrderSeen = followerUpdate;
+    this.executor.onSettle = () => this.streamUpdates.flush();
     this.exits = new ExitLifecycle({ store: d.store, executor: this.executor, positions: d.positions, instruments: d.instruments, clock: d.clock, log: this.log, events: d.events, leaderBroker, followerUpdate });
     this.reconciler = new Reconciler({
       store: d.store,
@@ -298,6 +297,8 @@ export class ReplicationEngine {
 
   /** One leader update, from the stream, a reconciliation, or the simulator. Synchronous. */
   intake(u: BrokerOrder, source: Source): void {
+    // Follower updates that arrived before this leader event are in the store before it is planned.
+    this.streamUpdates.flush();
     if (!this.running) return;
     const t0 = performance.now();
     const prev = this.snapshot(u.orderId);

@@ -46,11 +46,20 @@ export interface FollowerUpdateDeps {
 
 /** Apply one follower order update. Synchronous; a repeat of what is recorded changes nothing. */
 export function applyFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder): void {
+  recordFollowerUpdate(d, f, u)?.();
+}
+
+/**
+ * The writes of one follower order update, in their own transaction (a savepoint inside a caller's),
+ * and what follows from them — the position book, prices, the loss limit, events — returned to be
+ * run once those writes are committed; null when the update changes nothing.
+ */
+export function recordFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder): (() => void) | null {
   const { store, clock } = d;
   const copy = (u.tag ? store.copies.byTag(u.tag) : undefined) ?? store.copies.byFollowerOrder(f.id, u.orderId);
   const prev = store.copies.followerOrder(f.id, u.orderId);
   // A repeat of what is recorded already (a duplicated push, a book read) changes nothing.
-  if (prev && prev.status === u.status && prev.filledQty >= u.filledQty && prev.quantity === u.quantity && prev.copyId === (copy?.id ?? null)) return;
+  if (prev && prev.status === u.status && prev.filledQty >= u.filledQty && prev.quantity === u.quantity && prev.copyId === (copy?.id ?? null)) return null;
   const prevFilled = prev?.filledQty ?? 0;
   const fillQty = u.filledQty > prevFilled ? u.filledQty - prevFilled : 0;
   const now = clock.now();
@@ -88,6 +97,13 @@ export function applyFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u
       after = { ...copy, ...patch };
     }
   });
+  return () => followerUpdateEffects(d, f, u, { copy, after, counted, fillQty });
+}
+
+/** What a recorded update sets going, once its writes are committed. */
+function followerUpdateEffects(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder, r: { copy: CopyRow | undefined; after: CopyRow | undefined; counted: boolean; fillQty: number }): void {
+  const { store } = d;
+  const { copy, after, counted, fillQty } = r;
   // Counted once: only a fill row that is new moves the position (a replay finds its row there).
   if (counted) d.positions.add(f.id, u.instrument, u.product, signedQty(u.side, fillQty));
   if (fillQty > 0 && f.broker.kind !== 'paper') d.prices.publish(u.instrument, u.avgPrice);
@@ -107,21 +123,23 @@ export function applyFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u
 }
 
 /**
- * The follower order updates of one event-loop turn from the followers' streams, applied together
+ * The follower order updates of one event-loop turn from the followers' streams, written together
  * in one transaction (issue 16). With 20 followers a leader order brings some 40 order updates
  * (TRANSIT, then PENDING, per copy), and a commit each was the largest single cost on the main
- * thread. Each update is applied exactly as it would be alone (forward only, fills counted once by
- * cumulative quantity), at most one turn later — what any network delay does. An update that throws
- * is reported and rolled back alone (its own savepoint); the others land. Book reads and look-ups
- * (reconcile, exits, unknown outcomes) apply their updates at once, as before: they wait on them.
+ * thread. Each update is recorded exactly as it would be alone (forward only, fills counted once by
+ * cumulative quantity), in its own savepoint; what follows from it (positions, the loss limit,
+ * events) runs only after the shared commit, so memory never runs ahead of the store. If the shared
+ * commit fails, each update is applied again on its own, as without the batch. They wait at most
+ * one turn — what any network delay does — and less where it matters: the engine flushes them
+ * before it takes a leader event, and before a look-up may conclude that an order does not exist.
+ * Book reads and look-ups (reconcile, exits, unknown outcomes) apply their updates at once.
  */
 export class StreamUpdateBatch {
   private pending: [FollowerRuntime, BrokerOrder][] = [];
   private scheduled: NodeJS.Immediate | null = null;
 
   constructor(
-    private readonly apply: (f: FollowerRuntime, u: BrokerOrder) => void,
-    private readonly tx: (fn: () => void) => void,
+    private readonly d: FollowerUpdateDeps,
     private readonly onError: (err: unknown, f: FollowerRuntime, u: BrokerOrder) => void,
   ) {}
 
@@ -130,23 +148,41 @@ export class StreamUpdateBatch {
     this.scheduled ??= setImmediate(() => this.flush());
   }
 
-  /** Apply what is waiting now (also at stop). */
+  /** Apply what is waiting now. */
   flush(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = null;
     const batch = this.pending.splice(0);
-    const one = ([f, u]: [FollowerRuntime, BrokerOrder]) => {
-      try {
-        this.apply(f, u);
-      } catch (err) {
-        this.onError(err, f, u);
-      }
-    };
-    if (batch.length === 1) one(batch[0]!);
-    else if (batch.length > 1) this.tx(() => batch.forEach(one));
+    if (batch.length === 0) return;
+    if (batch.length === 1) return this.alone(batch[0]!);
+    let effects: ((() => void) | null)[];
+    try {
+      effects = this.d.store.tx(() => batch.map(([f, u]) => this.guard(f, u, () => recordFollowerUpdate(this.d, f, u))));
+    } catch (err) {
+      this.onError(err, batch[0]![0], batch[0]![1]);
+      for (const x of batch) this.alone(x);
+      return;
+    }
+    batch.forEach(([f, u], i) => {
+      const then = effects[i];
+      if (then) this.guard(f, u, then);
+    });
   }
 
   get waiting(): number {
     return this.pending.length;
+  }
+
+  private alone([f, u]: [FollowerRuntime, BrokerOrder]): void {
+    this.guard(f, u, () => applyFollowerUpdate(this.d, f, u));
+  }
+
+  private guard<T>(f: FollowerRuntime, u: BrokerOrder, fn: () => T): T | null {
+    try {
+      return fn();
+    } catch (err) {
+      this.onError(err, f, u);
+      return null;
+    }
   }
 }

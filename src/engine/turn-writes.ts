@@ -2,10 +2,11 @@
  * Writes that share one commit with the others of the same event-loop turn (issue 16): the
  * acknowledgements of 20 followers' orders, read off their sockets in one poll, were 20 commits.
  * The caller waits until its write is committed, so a follower's queue never moves on (to a modify,
- * a cancel) before the acknowledgement is recorded; each write runs in its own savepoint, so one
- * that throws fails alone. Only for writes whose loss in a crash is already covered: an
- * acknowledgement lost with the process leaves the copy `placing`, resolved by tag at the next
- * start (never for claims: those commit before the broker call, claims.ts).
+ * a cancel) before the acknowledgement is recorded. Each write runs in its own savepoint, so one
+ * that throws fails alone; if the shared commit fails, each is written again on its own. Only for
+ * writes whose loss in a crash is already covered: an acknowledgement lost with the process leaves
+ * the copy `placing`, resolved by tag at the next start (never for claims: those commit before the
+ * broker call, claims.ts).
  */
 import type { Store } from '../store/index.js';
 
@@ -41,8 +42,15 @@ export class TurnWrites {
           }
         }
       });
-    } catch (err) {
-      for (const w of batch) w.reject(err);
+    } catch {
+      // The shared commit failed: each write again on its own, so one failure costs one write, as without the batch.
+      for (const w of batch) {
+        try {
+          w.resolve(this.store.tx(w.fn));
+        } catch (err) {
+          w.reject(err);
+        }
+      }
       return;
     }
     batch.forEach((w, i) => {

@@ -41,6 +41,8 @@ export interface OutcomeHost {
   cancel(copyId: number, followerId: string, why: string): Promise<void>;
   /** An order read from a follower's book, for the engine's own bookkeeping (fills, positions). */
   orderSeen(f: FollowerRuntime, o: BrokerOrder): void;
+  /** Apply the follower stream updates still waiting for their turn (one may carry this very order). */
+  settleUpdates(): void;
 }
 
 export type AdoptOutcome =
@@ -140,6 +142,8 @@ export class UnknownOutcomes {
 
   /** A look-up succeeded and the broker has no order with the tag. */
   private async absent(f: FollowerRuntime, copy: CopyRow, why: string, isRetry: boolean): Promise<void> {
+    // A stream update that arrived with this answer may already show the order: it counts first.
+    this.host.settleUpdates();
     const fresh = this.store.copies.get(copy.id);
     if (!fresh || fresh.state !== 'placing') return;
     if (isRetry) {
