@@ -169,10 +169,6 @@ export class StreamUpdateBatch {
     });
   }
 
-  get waiting(): number {
-    return this.pending.length;
-  }
-
   private alone([f, u]: [FollowerRuntime, BrokerOrder]): void {
     this.guard(f, u, () => applyFollowerUpdate(this.d, f, u));
   }
