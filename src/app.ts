@@ -3,7 +3,7 @@
  * `main.ts` calls it for the real process; end-to-end tests call it in-process.
  */
 import type { Bot } from 'grammy';
-import type { Config } from './config.js';
+import { staticIpNotes, type Config } from './config.js';
 import type { Broker } from './brokers/port.js';
 import { createFollower, createLeader } from './brokers/factory.js';
 import { SIM_UNIVERSE } from './brokers/sim/sim-universe.js';
@@ -243,6 +243,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
       .start({ drop_pending_updates: true, allowed_updates: ['message', 'callback_query'], timeout: o.pollTimeoutSeconds ?? 30 })
       .catch((e: unknown) => log.error({ err: (e as Error).message }, 'Telegram polling stopped'));
   }
+  for (const note of staticIpNotes(cfg)) log.warn(note);
   log.info({ mode: cfg.mode, demo: cfg.demo, leader: cfg.leader.broker, followers: cfg.followers.map((f) => f.id), chat: consoleMode ? 'console' : 'telegram' }, 'tandem is running');
 
   let stopping: Promise<void> | null = null;

@@ -333,3 +333,31 @@ export function configSecrets(cfg: Config): string[] {
   }
   return out;
 }
+
+/**
+ * What the brokers' static-IP rules (SEBI retail-algo framework, from April 2026) say of this set-up.
+ * Orders are placed, modified and cancelled only from an account's registered IP, and tandem sends
+ * every live follower's orders from this machine. Dhan lets no two users use one IP at the same time;
+ * Zerodha lets family accounts (spouse, dependent children and parents) share one, by declaration.
+ * Reads (the leader's stream and book) need no registered IP. One line per concern; none in paper mode.
+ */
+export function staticIpNotes(cfg: Pick<Config, 'mode' | 'followers'>): string[] {
+  if (cfg.mode !== 'live') return [];
+  const of = (broker: FollowerBrokerKind) => cfg.followers.filter((f) => f.broker === broker).map((f) => f.id);
+  const notes: string[] = [];
+  const dhan = of('dhan');
+  if (dhan.length > 1) {
+    notes.push(
+      `live Dhan followers ${dhan.join(', ')} would all place orders from this machine's IP, and Dhan allows one user per static IP: ` +
+        'run each Dhan follower on a machine with its own registered IP (README: Dhan accounts)',
+    );
+  }
+  const kite = of('kite');
+  if (kite.length > 1) {
+    notes.push(
+      `live Kite followers ${kite.join(', ')} share this machine's IP: Zerodha allows that only for family accounts ` +
+        '(spouse, dependent children and parents), and sharing it declares that they are (README: Kite accounts)',
+    );
+  }
+  return notes;
+}

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, configSecrets, loadEnv, parseConfig, RATIO_MAX } from '../../src/config.js';
+import { ConfigError, configSecrets, loadEnv, parseConfig, RATIO_MAX, staticIpNotes } from '../../src/config.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -399,5 +399,38 @@ describe('loadEnv', () => {
     } finally {
       delete process.env[key];
     }
+  });
+});
+
+describe('staticIpNotes: what the brokers\' static-IP rules say of the set-up', () => {
+  const dhanFollower = (id: string): Env => ({
+    [`FOLLOWER_${id.toUpperCase()}_BROKER`]: 'dhan',
+    [`FOLLOWER_${id.toUpperCase()}_CLIENT_ID`]: `10000000${id.length}9`,
+    [`FOLLOWER_${id.toUpperCase()}_ACCESS_TOKEN`]: `eyJ${id}.token.value`,
+  });
+  const kiteFollower = (id: string): Env => ({
+    [`FOLLOWER_${id.toUpperCase()}_BROKER`]: 'kite',
+    [`FOLLOWER_${id.toUpperCase()}_API_KEY`]: `key${id}`,
+    [`FOLLOWER_${id.toUpperCase()}_API_SECRET`]: `secret${id}`,
+  });
+
+  it('one Dhan and one Kite follower (the leader only reads): nothing to say', () => {
+    expect(staticIpNotes(parseConfig(LIVE))).toEqual([]);
+  });
+
+  it('two live Dhan followers on one machine: Dhan allows one user per IP, named with the followers', () => {
+    const notes = staticIpNotes(parseConfig({ ...LIVE, FOLLOWERS: 'bob,carol', ...dhanFollower('carol') }));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^live Dhan followers bob, carol .*Dhan allows one user per static IP/);
+  });
+
+  it('two live Kite followers: allowed for family accounts only, said once', () => {
+    const notes = staticIpNotes(parseConfig({ ...LIVE, FOLLOWERS: 'alice,dave', ...kiteFollower('dave') }));
+    expect(notes).toEqual([expect.stringMatching(/^live Kite followers alice, dave share this machine's IP: Zerodha allows that only for family/)]);
+  });
+
+  it('paper mode places nothing at a broker: nothing to say', () => {
+    const cfg = parseConfig({ ...LIVE, TRADING_MODE: 'paper', FOLLOWERS: 'bob,carol', ...dhanFollower('carol') });
+    expect(staticIpNotes(cfg)).toEqual([]);
   });
 });
