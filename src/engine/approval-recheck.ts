@@ -35,7 +35,8 @@ export function approvalNoLongerHolds(d: RecheckDeps, leaderOrderId: string, cop
   const now = c.orderType === 'MARKET' || c.orderType === 'SL-M' ? d.prices.last(row) : null;
   if (shown !== null && now !== null) {
     const against = c.side === 'BUY' ? now / shown - 1 : 1 - now / shown;
-    if (against > APPROVAL_PRICE_TOLERANCE) return `the price moved from ${shown} to ${now} since the request (over ${APPROVAL_PRICE_TOLERANCE * 100}% against the entry)`;
+    // A move of exactly the tolerance holds (102 against 100 is 2%, though the division says 2.0000000000000018%).
+    if (against > APPROVAL_PRICE_TOLERANCE + 1e-9) return `the price moved from ${shown} to ${now} since the request (over ${APPROVAL_PRICE_TOLERANCE * 100}% against the entry)`;
   }
   return null;
 }

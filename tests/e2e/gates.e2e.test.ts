@@ -212,3 +212,60 @@ describe('a MARKET entry waiting for its price when tandem restarts', () => {
     }
   });
 });
+
+describe('the price at the Approve tap: a MARKET entry whose price ran against it is not placed', () => {
+  const LEADER = '1100000041';
+  const FOLLOWER = '1100000042';
+  let w: Awaited<ReturnType<typeof startWorld>>;
+  beforeAll(async () => {
+    w = await startWorld(LEADER, FOLLOWER, { APPROVAL_THRESHOLD_INR: '100000' });
+  });
+  afterAll(async () => {
+    await w.app.stop();
+    await Promise.all([w.dhan.close(), w.tg.close()]);
+  });
+
+  /** A leader MARKET buy of 20 lots valued by a quote @ 100 (no fill within the wait, no price seen): the request shows ₹1,50,000. */
+  async function askAt100(securityId: string) {
+    const { dhan, tg } = w;
+    dhan.setLtp('NSE_FNO', securityId, 100);
+    const o = dhan.placeAsUser(LEADER, { securityId, exchangeSegment: 'NSE_FNO', transactionType: 'BUY', quantity: 20 * LOT, orderType: 'MARKET', productType: 'MARGIN' });
+    const msg = await tg.waitForMessage(ADMIN, new RegExp(`APPROVAL NEEDED[\\s\\S]*leader ${o.orderId}`));
+    expect(msg.text).toContain('₹1,50,000');
+    // The leader is asked first; within a second of its last quote it is rate-limited and f1 answers.
+    expect(msg.text).toMatch(/\(quote from (leader|f1) @ 100\)/);
+    return { o, msg };
+  }
+
+  it('the leader fills 3% above the value shown before the tap → Approve places nothing, and the answer says the price moved', async () => {
+    const { dhan, tg, app } = w;
+    const { o, msg } = await askAt100(NIFTY_CE);
+    // The market runs: the leader's own fill at 103 is the last price tandem sees (what the tap re-checks).
+    await fillWhenWorking(dhan, LEADER, o.orderId, 103);
+    await until(() => app.store.leader.get(o.orderId)?.status === 'filled', 'the leader fill booked', 5000);
+    tg.click(ADMIN, msg, tg.buttonData(msg, 'Approve'));
+    const answer = await tg.waitFor((c) => c.method === 'answerCallbackQuery' && /^Not copied: /.test(String(c.payload.text)));
+    expect(answer.payload.text).toBe('Not copied: the price moved from 100 to 103 since the request (over 2% against the entry).');
+    expect(answer.payload.show_alert).toBe(true);
+    await app.engine.idle();
+    expect(dhan.placeRequests(FOLLOWER)).toHaveLength(0);
+    expect(dhan.orders(FOLLOWER)).toHaveLength(0);
+    expect(app.store.copies.forLeaderOrder(o.orderId).map((c) => [c.state, c.reason])).toEqual([
+      ['cancelled', 'approval voided: not copied at the tap: the price moved from 100 to 103 since the request (over 2% against the entry)'],
+    ]);
+  });
+
+  it('the leader fills exactly 2% above the value shown (the tolerance) → Approve places exactly one order', async () => {
+    const { dhan, tg, app } = w;
+    const before = dhan.orders(FOLLOWER).length;
+    const { o, msg } = await askAt100(NIFTY_PE);
+    await fillWhenWorking(dhan, LEADER, o.orderId, 102);
+    await until(() => app.store.leader.get(o.orderId)?.status === 'filled', 'the leader fill booked', 5000);
+    tg.click(ADMIN, msg, tg.buttonData(msg, 'Approve'));
+    await tg.waitFor((c) => c.method === 'answerCallbackQuery' && c.payload.text === 'Approved: placing now.');
+    await until(() => dhan.orders(FOLLOWER).length === before + 1, 'the approved copy placed', 5000);
+    await app.engine.idle();
+    expect(dhan.orders(FOLLOWER)).toHaveLength(before + 1);
+    expect(dhan.placeRequests(FOLLOWER).map((r) => [r.body.securityId, r.body.transactionType, r.body.quantity, r.body.orderType])).toEqual([[NIFTY_PE, 'BUY', 20 * LOT, 'MARKET']]);
+  });
+});

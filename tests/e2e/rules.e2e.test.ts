@@ -265,6 +265,77 @@ describe('COPY_ENTRIES_FROM / COPY_ENTRIES_UNTIL on a manual clock', () => {
       ['BUY', LOT],
       ['SELL', LOT],
     ]);
+    // The order is at the fake before tandem has recorded its acknowledgement: wait for the record.
+    await until(() => app.store.copies.forLeaderOrder(sell.orderId)[0]?.state === 'open', 'the exit copy recorded open', 5000);
     expect(app.store.copies.forLeaderOrder(sell.orderId)[0]).toMatchObject({ kind: 'exit', state: 'open' });
+  });
+});
+
+describe("/rules <id>: today's loss-limit headroom in ₹ and the mark's age, on a manual clock", () => {
+  const LEADER = '1100001721';
+  const F1 = '1100001722';
+  let dhan: FakeDhan;
+  let tg: FakeTelegram;
+  let app: TestApp;
+  const clock = new ManualClock(Date.now());
+
+  beforeAll(async () => {
+    dhan = await startFakeDhan();
+    tg = await startFakeTelegram({ token: TEST_BOT_TOKEN });
+    const [lt, ft] = [dhan.addAccount(LEADER), dhan.addAccount(F1)];
+    app = await startTestApp(
+      {
+        TRADING_MODE: 'live',
+        TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
+        TELEGRAM_API_ROOT: tg.apiRoot,
+        TELEGRAM_ADMIN_IDS: String(ADMIN),
+        ...dhanAccountEnv('LEADER_', LEADER, lt),
+        FOLLOWERS: 'f1',
+        ...dhanAccountEnv('FOLLOWER_F1_', F1, ft),
+        FOLLOWER_F1_MAX_DAILY_LOSS_INR: '125000',
+        ...dhanEndpointsEnv(dhan),
+      },
+      { clock },
+    );
+    for (const c of [LEADER, F1]) await dhan.waitForLogin(c, { ok: true });
+    // The bot drops updates pending at its start: the first command is sent once it polls.
+    await tg.waitFor((c) => c.method === 'getUpdates');
+  });
+  afterAll(async () => {
+    await app.stop();
+    await Promise.all([dhan.close(), tg.close()]);
+  });
+
+  /** The next /rules answer in the admin chat (not an earlier one that also matches). */
+  async function rulesOf(id: string): Promise<string> {
+    const before = tg.messages(ADMIN).length;
+    tg.sendText(ADMIN, `/rules ${id}`);
+    await until(() => tg.messages(ADMIN).slice(before).some((m) => /Rules of /.test(m.text ?? '')), `the /rules ${id} answer`, 5000);
+    return tg.messages(ADMIN).slice(before).find((m) => /Rules of /.test(m.text ?? ''))!.text!;
+  }
+
+  it('no fill yet: the whole limit is headroom, no mark; after f1 buys 2 lots at 120 and 1 at 50 (marked at 50, −₹10,500), the headroom is ₹1,14,500 and the mark 42 s old', async () => {
+    expect(await rulesOf('f1')).toContain('Loss limit today: limit ₹1,25,000 · P&amp;L ₹0 · headroom ₹1,25,000 · no price mark yet');
+
+    const first = dhan.placeAsUser(LEADER, { securityId: NIFTY_CE, exchangeSegment: 'NSE_FNO', transactionType: 'BUY', quantity: 2 * LOT, orderType: 'LIMIT', price: 120, productType: 'MARGIN' });
+    await until(() => app.store.copies.forLeaderOrder(first.orderId)[0]?.state === 'open', 'the first entry copy working', 5000);
+    dhan.fill(first.orderId, { price: 120 });
+    await fillWhenWorking(dhan, F1, app.store.copies.forLeaderOrder(first.orderId)[0]!.followerOrderId!, 120);
+    await until(() => app.store.copies.forLeaderOrder(first.orderId)[0]?.state === 'filled', 'the first entry copy filled', 5000);
+    // Only the follower's copy of the second order fills: its fill at 50 is the last price seen.
+    const second = dhan.placeAsUser(LEADER, { securityId: NIFTY_CE, exchangeSegment: 'NSE_FNO', transactionType: 'BUY', quantity: LOT, orderType: 'LIMIT', price: 50, productType: 'MARGIN' });
+    await until(() => app.store.copies.forLeaderOrder(second.orderId)[0]?.state === 'open', 'the second entry copy working', 5000);
+    await fillWhenWorking(dhan, F1, app.store.copies.forLeaderOrder(second.orderId)[0]!.followerOrderId!, 50);
+    await until(() => app.store.copies.forLeaderOrder(second.orderId)[0]?.state === 'filled', 'the second entry copy filled', 5000);
+    await app.engine.idle();
+    expect(dhan.orders(F1).filter((o) => o.status === 'TRADED').map((o) => [o.quantity, o.price])).toEqual([
+      [2 * LOT, 120],
+      [LOT, 50],
+    ]);
+
+    clock.advance(42_000);
+    const text = await rulesOf('f1');
+    expect(text).toContain('Loss limit today: limit ₹1,25,000 · P&amp;L -₹10,500 · headroom ₹1,14,500 · mark 42s old');
+    expect(text).not.toContain('Entries stopped');
   });
 });
