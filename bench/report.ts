@@ -25,7 +25,10 @@ export interface Results {
   instruments: InstrumentLoadResult & { fileMb: number; fileRows: number; measuredIn: string };
   scenarios: ScenarioResult[];
   /** The tandem process's VmRSS after a run, the highest over the runs. */
+  /** tandem's RSS settled after the run with the most followers (idle --settle-s seconds; NaN when not measured). */
   steadyRssMb: number;
+  /** The highest RSS right after a run (half a second after its last order). */
+  rssAfterRunsMb: number;
   /** MARKET entries with and without a value gate (market-entry.ts); absent with --no-market. */
   market?: MarketResult;
   /** Which bare HTTP client sends an order fastest (the floor's stack), and tandem's own transport beside them. */
@@ -61,7 +64,7 @@ export function targets(r: Omit<Results, 'targets' | 'figures'>): Target[] {
   }
   add('instrument load 220k rows: time', r.instruments.loadMs / 1000, 5, 's');
   add('instrument load 220k rows: peak RSS', r.instruments.peakRssMb, 250, 'MB');
-  add('steady RSS (tandem process, after the runs)', r.steadyRssMb, 150, 'MB');
+  add('steady RSS (tandem process, settled after the largest run)', r.steadyRssMb, 150, 'MB');
   return t;
 }
 
@@ -89,8 +92,11 @@ export function figures(r: Omit<Results, 'targets' | 'figures'>): Record<string,
     put(`${k}.last_p99_x_floor`, T.last.p99 / F.last.p99);
     put(`${k}.cpu_per_order_x_floor`, T.busyPerOrderMs / F.busyPerOrderMs);
     put(`${k}.rss_after_mb`, T.rssAfterMb);
+    if (T.rssSettledMb !== undefined) put(`${k}.rss_settled_mb`, T.rssSettledMb);
+    if (T.rssSettledAfterS !== undefined) put(`${k}.rss_settled_after_s`, T.rssSettledAfterS);
   }
   put('steady_rss_mb', r.steadyRssMb);
+  put('rss_after_runs_mb', r.rssAfterRunsMb);
   put('instruments_load_s', r.instruments.loadMs / 1000);
   for (const c of r.httpClients?.results ?? []) put(`http.${c.client.replace(':', '_')}.${c.shape}.cpu_us_per_request`, c.cpuUsPerRequest);
   return out;
@@ -150,6 +156,7 @@ export function render(r: Results): string {
     out[out.length - 1] += ` (spawn → 'tandem is running'; node start included: first log line at ${f(T.firstLogMs, 0)} ms)`;
     line('', 'tandem RSS ready → after run (MB)', T.rssReadyMb, null, 0, false);
     out[out.length - 1] += ` → ${f(T.rssAfterMb, 0)} (VmHWM ${f(T.rssPeakMb, 0)})`;
+    if (T.rssSettledMb !== undefined) out[out.length - 1] += ` → settled ${f(T.rssSettledMb, 0)} (idle, there after ${T.rssSettledAfterS} s)`;
     const m = T.memoryAtStopMb;
     if (m) note(`tandem memory at its stop (MB): RSS ${m.rss} = JS heap ${m.heapUsed} used of ${m.heapTotal} + external ${m.external} (array buffers ${m.arrayBuffers}) + native (SQLite, malloc, code) ≈ ${(m.rss ?? 0) - (m.heapTotal ?? 0) - (m.external ?? 0)}`);
     line('', 'bench RSS before → after (MB)', T.benchRssBeforeMb, null, 0, false);
@@ -172,7 +179,8 @@ export function render(r: Results): string {
   out.push(`          load ${f(i.loadMs / 1000, 2)} s · peak RSS ${f(i.peakRssMb, 0)} MB (${i.peakRssSource}; 50 ms samples max ${f(i.sampledPeakRssMb, 0)}; ${f(i.rssBeforeMb, 0)} before, ${f(i.rssAfterMb, 0)} after)`);
   out.push(`          warm cache: open store ${f(i.warmOpenMs, 0)} ms + resolver load of ${i.warmResolverRows} rows ${f(i.warmResolverLoadMs, 0)} ms (tandem's start-ups above include it);`);
   out.push(`          the loaded resolver holds ${f(i.resolverHeapMb, 0)} MB of live heap; RSS after that load ${f(i.rssAfterResolverMb, 0)} MB`);
-  out.push(`RSS       tandem steady = its highest VmRSS after a run ${f(r.steadyRssMb, 0)} MB (the 220k-row instrument cache behind its bounded cache included)`);
+  out.push(`RSS       tandem right after a run (highest) ${f(r.rssAfterRunsMb, 0)} MB; steady = settled after the largest run, once idle ${f(r.steadyRssMb, 0)} MB`);
+  out.push('          (V8 gives back the heap a burst grew when the process goes idle; the 220k-row instrument cache behind its bounded cache included)');
   const benchAfter = r.scenarios.map((s) => s.tandem.benchRssAfterMb);
   const [lo, hi] = [f(Math.min(...benchAfter), 0), f(Math.max(...benchAfter), 0)];
   out.push(`          the bench process (the fakes and the measurement, not tandem): ${f(r.benchRssAtStartMb, 0)} MB at its start, ${lo === hi ? lo : `${lo}–${hi}`} MB after the tandem runs`);

@@ -12,6 +12,8 @@
  *          --market (only this phase, plus the instrument load it needs) | --no-market
  *          --market-orders N (per case; default 200, with --market: --orders when given) --market-pace-ms N --market-warmup N
  *          --neighbour-followers N (default 5; 0 = no run beside a CPU-hungry neighbour process)
+ *          --settle-s S (default 30; 0 = off): after the run with the most followers, tandem is left idle S s
+ *          and its RSS sampled each second: the steady RSS is where it settles
  *
  * Phases: (1) a child process loads a 220k-row scrip master into a fresh SQLite file (time, peak
  * RSS) — that file is the warm cache for (2): per follower count, tandem as the real process, then
@@ -76,6 +78,7 @@ function args() {
     /** Where tandem's SQLite files go (fsync cost lives there); default the OS temp dir. */
     dbDir: value('--db-dir') ? resolve(value('--db-dir')!) : tmpdir(),
     neighbourFollowers: num('--neighbour-followers', 5),
+    settleS: num('--settle-s', 30),
   };
 }
 
@@ -124,7 +127,9 @@ async function main(): Promise<void> {
     for (const { n, neighbour } of runs) {
       process.stderr.write(`${n} follower(s)${neighbour ? ' beside a CPU-hungry neighbour' : ''}: tandem…`);
       const busy = neighbour ? await startNeighbour() : null;
-      const tandem = await runTandem(n, a.workload, inst.dbPath, a.dbDir).finally(() => busy?.stop());
+      const settleS = !neighbour && n === Math.max(...a.followers) ? a.settleS : 0;
+      if (settleS) process.stderr.write(` (then idle ${settleS} s)`);
+      const tandem = await runTandem(n, a.workload, inst.dbPath, a.dbDir, settleS).finally(() => busy?.stop());
       process.stderr.write(` ${lap()}, floor…`);
       const busy2 = neighbour ? await startNeighbour() : null;
       const floor = await runFloor(n, a.workload, tandem.plan, httpClients!.fastest).finally(() => busy2?.stop());
@@ -147,7 +152,8 @@ async function main(): Promise<void> {
       elapsedS: (performance.now() - started) / 1000,
       instruments: { ...instruments, fileRows: SCRIP_ROWS, measuredIn: 'child process' },
       scenarios,
-      steadyRssMb: scenarios.length ? Math.max(...scenarios.map((s) => s.tandem.rssAfterMb)) : Number.NaN,
+      rssAfterRunsMb: maxOrNaN(scenarios.map((s) => s.tandem.rssAfterMb)),
+      steadyRssMb: maxOrNaN(scenarios.map((s) => s.tandem.rssSettledMb ?? Number.NaN).filter(Number.isFinite)),
       ...(httpClients ? { httpClients } : {}),
       ...(market ? { market } : {}),
     };
@@ -166,3 +172,7 @@ main().catch((e: unknown) => {
   console.error(e);
   process.exit(1);
 });
+
+function maxOrNaN(xs: number[]): number {
+  return xs.length ? Math.max(...xs) : Number.NaN;
+}

@@ -22,10 +22,17 @@ export interface TandemResult extends RunResult {
   startupMs: number;
   /** Spawn → its first log line (node start and the module graph; then the store opens). */
   firstLogMs: number;
-  /** tandem's VmRSS when ready, and after the run (the steady state); its VmHWM after the run. */
+  /** tandem's VmRSS when ready, and right after the run; its VmHWM after the run. */
   rssReadyMb: number;
   rssAfterMb: number;
   rssPeakMb: number;
+  /**
+   * With settling asked for: its VmRSS once idle for `settleS` seconds after the run (the steady
+   * state of a copier between leader orders: V8 gives back the heap a burst grew once it is idle),
+   * and the first second at which it was within 2 MB of that.
+   */
+  rssSettledMb?: number;
+  rssSettledAfterS?: number;
   /** The bench process's own RSS (the fakes and the measurement) before tandem starts and after the run. */
   benchRssBeforeMb: number;
   benchRssAfterMb: number;
@@ -99,7 +106,18 @@ function recordedLatencies(dbPath: string, leaderOrderIds: string[]): { internal
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function runTandem(n: number, w: Workload, warmDb: string, dbDir = tmpdir()): Promise<TandemResult> {
+/** tandem's VmRSS sampled each second for `seconds` while idle: the last sample, and when it got there (within 2 MB). */
+async function settle(pid: number, seconds: number): Promise<{ mb: number; afterS: number }> {
+  const samples: number[] = [];
+  for (let i = 0; i < seconds; i++) {
+    await sleep(1000);
+    samples.push(memoryOf(pid).rssMb);
+  }
+  const mb = samples.at(-1)!;
+  return { mb, afterS: samples.findIndex((x, i) => samples.slice(i).every((y) => Math.abs(y - mb) <= 2)) + 1 };
+}
+
+export async function runTandem(n: number, w: Workload, warmDb: string, dbDir = tmpdir(), settleS = 0): Promise<TandemResult> {
   const dir = mkdtempSync(join(dbDir, 'tandem-bench-'));
   const dbPath = join(dir, 'tandem.db');
   copyFileSync(warmDb, dbPath);
@@ -118,6 +136,7 @@ export async function runTandem(n: number, w: Workload, warmDb: string, dbDir = 
     const { result: run, measuredIds } = await Promise.race([drive(fake, tape, followers, w, null, probeOf(tandem.pid)), tandem.died]);
     await sleep(500); // the last acknowledgements and follower order updates land
     const after = memoryOf(tandem.pid);
+    const settled = settleS > 0 ? await settle(tandem.pid, settleS) : null;
     const benchRssAfterMb = rssMb();
     const logLinesInRun = tandem.logLines() - logLinesAtReady;
     const code = await tandem.stop();
@@ -130,6 +149,7 @@ export async function runTandem(n: number, w: Workload, warmDb: string, dbDir = 
       rssReadyMb: ready.rssMb,
       rssAfterMb: after.rssMb,
       rssPeakMb: after.hwmMb,
+      ...(settled ? { rssSettledMb: settled.mb, rssSettledAfterS: settled.afterS } : {}),
       benchRssBeforeMb,
       benchRssAfterMb,
       logLinesInRun,

@@ -11,6 +11,7 @@
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { Store } from '../store/index.js';
+import type { LeaderOrderRow } from '../store/leader-repo.js';
 import { PRIORITY } from './alerts.js';
 import { applyLine, groupText, KIND_OF_STATE, leaderLine, lineOf, type CopyEvent, type CopyLine } from './copy-lines.js';
 import type { MessageEditor } from './message-editor.js';
@@ -38,19 +39,68 @@ export interface CopyGroupsDeps {
   queued: () => void;
 }
 
+/** A chat's message of a group as one flush sees it (and what it will write back). */
+interface MessageState {
+  leaderOrderId: string;
+  chatId: number;
+  alertId: number | null;
+  messageId: number | null;
+  sentAt: number | null;
+  shownText: string | null;
+  text: string;
+  /** The text changed in this turn: written once, at its end. */
+  dirty: boolean;
+}
+
+/**
+ * What one flush of events has read and will write: each group, each chat's message and each
+ * leader order is read once per flush, and each group and message written once at its end, however
+ * many copy events of the same leader order the flush carries (with 20 followers a leader order
+ * brought 20 reads and 20 writes of the same growing row). The outbox row of a first message is
+ * still written at the event that sends it, so what each chat is sent, and in which order, is as
+ * it was event by event.
+ */
+interface Turn {
+  groups: Map<string, { lines: CopyLine[]; lotSize: number; dirty: boolean } | null>;
+  messages: Map<string, MessageState | null>;
+  leaders: Map<string, LeaderOrderRow | undefined>;
+}
+
 export class CopyGroups {
+  private turn: Turn | null = null;
+
   constructor(private readonly d: CopyGroupsDeps) {}
+
+  /**
+   * Runs `fn` (which calls apply) as one turn: reads are shared, and the groups and messages it
+   * changed are written when it returns. Call inside a transaction.
+   */
+  inTurn(now: number, fn: () => void): void {
+    if (this.turn) return fn();
+    const t: Turn = { groups: new Map(), messages: new Map(), leaders: new Map() };
+    this.turn = t;
+    try {
+      fn();
+      const repo = this.d.store.alertGroups;
+      for (const [leaderOrderId, g] of t.groups) if (g?.dirty) repo.save(leaderOrderId, g.lines, g.lotSize, now);
+      for (const m of t.messages.values()) if (m?.dirty) repo.setText(m.leaderOrderId, m.chatId, m.text, now);
+    } finally {
+      this.turn = null;
+    }
+  }
 
   /** A copy event: its line moves forward (or the event is stale), and each chat's message follows. Call inside a transaction. */
   apply(e: CopyEvent, now: number): void {
-    const repo = this.d.store.alertGroups;
-    const leaderOrderId = e.copy.leaderOrderId;
-    const lines = (repo.get(leaderOrderId)?.lines ?? []) as CopyLine[];
-    const leader = e.type === 'copy_placed' && e.copy.state === 'filled' ? this.d.store.leader.get(leaderOrderId) : undefined;
-    const next = applyLine(lines, lineOf(e, leader && leader.avgPrice > 0 ? leader.avgPrice : null));
-    if (!next) return;
-    repo.save(leaderOrderId, next, e.copy.lotSize, now);
-    for (const chatId of this.d.chatIds) this.show(leaderOrderId, chatId, next, e.copy.lotSize, now, false);
+    this.inTurn(now, () => {
+      const t = this.turn!;
+      const leaderOrderId = e.copy.leaderOrderId;
+      const lines = this.groupOf(t, leaderOrderId)?.lines ?? [];
+      const leader = e.type === 'copy_placed' && e.copy.state === 'filled' ? this.leaderOf(t, leaderOrderId) : undefined;
+      const next = applyLine(lines, lineOf(e, leader && leader.avgPrice > 0 ? leader.avgPrice : null));
+      if (!next) return;
+      t.groups.set(leaderOrderId, { lines: next, lotSize: e.copy.lotSize, dirty: true });
+      for (const chatId of this.d.chatIds) this.show(t, leaderOrderId, chatId, next, e.copy.lotSize, now, false);
+    });
   }
 
   /** The outbox delivered a group message: remember its id, and catch up with lines added meanwhile. */
@@ -69,7 +119,7 @@ export class CopyGroups {
     const group = row ? this.d.store.alertGroups.get(row.leaderOrderId) : undefined;
     if (!row || !group) return;
     const now = this.d.clock.now();
-    this.d.store.tx(() => this.show(row.leaderOrderId, chatId, group.lines as CopyLine[], group.lotSize, now, true));
+    this.d.store.tx(() => this.inTurn(now, () => this.show(this.turn!, row.leaderOrderId, chatId, group.lines as CopyLine[], group.lotSize, now, true)));
     this.d.queued();
   }
 
@@ -82,23 +132,51 @@ export class CopyGroups {
     }
   }
 
-  private show(leaderOrderId: string, chatId: number, lines: CopyLine[], lotSize: number, now: number, replace: boolean): void {
+  private groupOf(t: Turn, leaderOrderId: string): { lines: CopyLine[]; lotSize: number; dirty: boolean } | null {
+    let g = t.groups.get(leaderOrderId);
+    if (g === undefined) {
+      const row = this.d.store.alertGroups.get(leaderOrderId);
+      g = row ? { lines: row.lines as CopyLine[], lotSize: row.lotSize, dirty: false } : null;
+      t.groups.set(leaderOrderId, g);
+    }
+    return g;
+  }
+
+  private leaderOf(t: Turn, leaderOrderId: string): LeaderOrderRow | undefined {
+    if (!t.leaders.has(leaderOrderId)) t.leaders.set(leaderOrderId, this.d.store.leader.get(leaderOrderId));
+    return t.leaders.get(leaderOrderId);
+  }
+
+  private messageOf(t: Turn, leaderOrderId: string, chatId: number): MessageState | null {
+    const key = `${chatId}|${leaderOrderId}`;
+    let m = t.messages.get(key);
+    if (m === undefined) {
+      const row = this.d.store.alertGroups.message(leaderOrderId, chatId);
+      m = row ? { leaderOrderId, chatId, alertId: row.alertId, messageId: row.messageId, sentAt: row.sentAt, shownText: row.shownText, text: row.text, dirty: false } : null;
+      t.messages.set(key, m);
+    }
+    return m;
+  }
+
+  private show(t: Turn, leaderOrderId: string, chatId: number, lines: CopyLine[], lotSize: number, now: number, replace: boolean): void {
     const modeOf = this.d.prefs.modesFor(chatId);
     const visible = lines.filter((l) => modeOf(KIND_OF_STATE[l.state]) !== 'off');
     if (visible.length === 0) return;
-    const text = groupText(leaderLine(leaderOrderId, this.d.store.leader.get(leaderOrderId), lotSize), visible);
-    const repo = this.d.store.alertGroups;
-    const row = replace ? undefined : repo.message(leaderOrderId, chatId);
-    if (row?.alertId != null) {
+    const text = groupText(leaderLine(leaderOrderId, this.leaderOf(t, leaderOrderId), lotSize), visible);
+    const m = replace ? null : this.messageOf(t, leaderOrderId, chatId);
+    if (m?.alertId != null) {
       // Not sent yet: it goes as it was when the copies went out, and is edited once delivered.
-      repo.setText(leaderOrderId, chatId, text, now);
-    } else if (row?.messageId != null && row.sentAt !== null && now - row.sentAt < EDITABLE_MS) {
-      repo.setText(leaderOrderId, chatId, text, now);
-      if (text !== row.shownText) this.d.editor.set(chatId, row.messageId, text);
+      m.text = text;
+      m.dirty = true;
+    } else if (m?.messageId != null && m.sentAt !== null && now - m.sentAt < EDITABLE_MS) {
+      m.text = text;
+      m.dirty = true;
+      if (text !== m.shownText) this.d.editor.set(chatId, m.messageId, text);
     } else {
       const loud = visible.some((l) => loudLine(l, modeOf));
       const alertId = this.d.store.outbox.enqueue({ chatId, priority: loud ? PRIORITY.fill : PRIORITY.info, kind: GROUP_KIND, text, createdAt: now });
-      repo.queued(leaderOrderId, chatId, alertId, text, now);
+      this.d.store.alertGroups.queued(leaderOrderId, chatId, alertId, text, now);
+      t.messages.set(`${chatId}|${leaderOrderId}`, { leaderOrderId, chatId, alertId, messageId: null, sentAt: null, shownText: null, text, dirty: false });
     }
   }
 }

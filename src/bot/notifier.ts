@@ -157,7 +157,9 @@ export class Notifier implements EngineEvents {
     const events = this.pending.splice(0);
     if (events.length === 0) return;
     const now = this.clock.now();
-    this.store.tx(() => {
+    const enqueued = this.store.outbox.enqueued;
+    // One turn of the copy groups: each leader order's message read and written once per flush.
+    this.store.tx(() => this.groups.inTurn(now, () => {
       for (const e of events) {
         if (isCopyEvent(e)) this.groups.apply(e, now);
         const a = alertOf(e, now);
@@ -172,9 +174,10 @@ export class Notifier implements EngineEvents {
           }
         }
       }
-    });
+    }));
     for (const e of events) if (e.type === 'approval_decided') void this.showDecision(e.approval.id);
-    this.kickAll();
+    // Most flushes only edit messages already sent: the chats' queues are started when there is something new to send.
+    if (this.store.outbox.enqueued !== enqueued) this.kickAll();
   }
 
   get depth(): number {

@@ -255,13 +255,16 @@ export class CopyPlanner {
     return s !== null && isTerminal(s);
   }
 
-  /** One info line per decision: why a follower ends where it does can be told afterwards. */
   /**
-   * The decision's log line, written once the turn's order calls are out (setImmediate): a line per
-   * follower was the copy path's largest cost before the last follower's request left (issue 16).
+   * A follower's decision, so why it ends where it does can be told afterwards. Logged once the
+   * turn's order calls are out (setImmediate), one info line per leader order with every follower's
+   * decision in it: a line per follower was the copy path's largest cost before the last follower's
+   * request left, and then a twentieth of its CPU with 20 followers (issue 16).
    */
   private decided(u: BrokerOrder, followerId: string, kind: 'entry' | 'exit', decision: string, nums: Record<string, number>): void {
-    this.decisions.push([{ leaderOrder: u.orderId, follower: followerId, kind, symbol: u.instrument.symbol, ...nums }, decision]);
+    let line = this.decisions.get(u.orderId);
+    if (!line) this.decisions.set(u.orderId, (line = { leaderOrder: u.orderId, symbol: u.instrument.symbol, followers: [] }));
+    line.followers.push({ follower: followerId, kind, decision, ...nums });
     this.logging ??= setImmediate(() => this.logDecisions());
   }
 
@@ -269,10 +272,11 @@ export class CopyPlanner {
   logDecisions(): void {
     if (this.logging) clearImmediate(this.logging);
     this.logging = null;
-    for (const [fields, line] of this.decisions.splice(0)) this.d.log.info(fields, line);
+    for (const line of this.decisions.values()) this.d.log.info(line, 'copy decisions');
+    this.decisions.clear();
   }
 
-  private readonly decisions: [Record<string, unknown>, string][] = [];
+  private readonly decisions = new Map<string, { leaderOrder: string; symbol: string; followers: Record<string, unknown>[] }>();
   private logging: NodeJS.Immediate | null = null;
 }
 

@@ -34,7 +34,11 @@ export class OutboxRepo {
     return this.db.insert(alertOutbox).values(values).returning({ id: alertOutbox.id }).prepare();
   }
 
+  /** Rows enqueued by this process so far: a caller can tell whether its work queued anything. */
+  enqueued = 0;
+
   enqueue(a: NewAlert): number {
+    this.enqueued++;
     const p = this.enqueueByShape.get(a);
     if (p) return p.stmt.get(p.values)!.id;
     return this.db.insert(alertOutbox).values(a).returning({ id: alertOutbox.id }).get().id;

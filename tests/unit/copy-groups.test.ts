@@ -98,4 +98,18 @@ describe('one message per leader order', () => {
     expect(sends[1]!.text).toMatch(/^📋 .*\n⏳ <b>mom<\/b> [^\n]*$/);
     expect(edits.at(-1)!.text).toMatch(/^📋 .*\n⏳ <b>mom<\/b> .*\n❌ <b>dad<\/b> .* rejected: margin$/);
   });
+
+  it('many copies of one order in one flush: read and written once, sent as the first copy went, then edited to every line', async () => {
+    const { store, notifier, sends, edits } = make([A, B]);
+    const names = ['mom', 'dad', 'son', 'aunt', 'uncle'];
+    names.forEach((f, i) => notifier.emit({ type: 'copy_placed', copy: copy({ id: i + 1, followerId: f, tag: `T${i}` }) }));
+    await notifier.drained();
+    // Each chat: one message, sent with the first copy's line (as event by event), then edited to all five.
+    expect(sends.map((x) => x.chat).sort()).toEqual([A, B]);
+    for (const x of sends) expect(x.text.split('\n')).toHaveLength(2);
+    for (const chat of [A, B]) expect(edits.filter((e) => e.chat === chat).at(-1)!.text.split('\n')).toHaveLength(6);
+    // What the flush wrote at its end is in the store: the group's five lines, each chat's latest text.
+    expect(store.alertGroups.get('L1')!.lines).toHaveLength(5);
+    for (const chat of [A, B]) expect(store.alertGroups.message('L1', chat)!.text.split('\n')).toHaveLength(6);
+  });
 });
