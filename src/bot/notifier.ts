@@ -252,7 +252,8 @@ export class Notifier implements EngineEvents {
       markup = undefined;
     }
     try {
-      for (const part of splitMessage(text)) {
+      const parts = splitMessage(text);
+      for (const [i, part] of parts.entries()) {
         let messageId: number;
         try {
           messageId = await send(a.chatId, part, { html: true, silent, markup });
@@ -261,13 +262,16 @@ export class Notifier implements EngineEvents {
             messageId = await send(a.chatId, htmlToPlain(part), { html: false, silent, markup });
           } else throw e;
         }
-        if (a.kind === GROUP_KIND) this.groups.delivered(a.id, a.chatId, messageId, part);
-        if (approval && markup) {
-          this.store.approvals.addMessage(approval.id, a.chatId, messageId);
-          if (!approval.text) this.store.approvals.setText(approval.id, part);
-        }
+        // What the send leaves to record, in one commit; the last part's also marks the alert sent.
+        this.store.tx(() => {
+          if (a.kind === GROUP_KIND) this.groups.delivered(a.id, a.chatId, messageId, part);
+          if (approval && markup) {
+            this.store.approvals.addMessage(approval.id, a.chatId, messageId);
+            if (!approval.text) this.store.approvals.setText(approval.id, part);
+          }
+          if (i === parts.length - 1) this.store.outbox.markSent(a.id, this.clock.now());
+        });
       }
-      this.store.outbox.markSent(a.id, this.clock.now());
       // A decision that raced the send: edit the message just sent.
       if (approval && markup && this.store.approvals.get(approval.id)?.state !== 'pending') void this.showDecision(approval.id);
       this.reachable(lane);

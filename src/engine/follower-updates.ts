@@ -55,6 +55,11 @@ export function applyFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u
  * run once those writes are committed; null when the update changes nothing.
  */
 export function recordFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder): (() => void) | null {
+  // Its reads too in the transaction: one snapshot, and one read lock instead of one per statement.
+  return d.store.tx(() => recordInTx(d, f, u));
+}
+
+function recordInTx(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder): (() => void) | null {
   const { store, clock } = d;
   const copy = (u.tag ? store.copies.byTag(u.tag) : undefined) ?? store.copies.byFollowerOrder(f.id, u.orderId);
   const prev = store.copies.followerOrder(f.id, u.orderId);
@@ -66,37 +71,35 @@ export function recordFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, 
   const target = copyStateOf(u.status);
   let after: CopyRow | undefined;
   let counted = false;
-  store.tx(() => {
-    store.copies.upsertFollowerOrder({
-      followerId: f.id,
-      orderId: u.orderId,
-      copyId: copy?.id ?? null,
-      tag: u.tag,
-      status: u.status,
-      quantity: u.quantity,
-      filledQty: Math.max(prevFilled, u.filledQty),
-      avgPrice: u.avgPrice,
-      reason: u.reason,
-      updatedAt: now,
-    });
-    if (fillQty > 0) counted = store.fills.record(fillRow(f.id, u, fillQty, now, prevFilled, prev?.avgPrice ?? 0));
-    if (copy) {
-      const patch: Partial<CopyRow> = { updatedAt: now };
-      if (!copy.followerOrderId) patch.followerOrderId = u.orderId;
-      if (u.filledQty > copy.filledQty) {
-        patch.filledQty = u.filledQty;
-        patch.avgPrice = u.avgPrice;
-      }
-      if (movesForward(copy.state, target)) {
-        patch.state = target;
-        if (target === 'filled') patch.filledAt = now;
-        if (target === 'rejected') patch.reason = u.reason ?? 'rejected by the exchange';
-      }
-      // A repeat that moves nothing (TRANSIT after the acknowledgement, a book read) writes nothing to the copy.
-      if (Object.keys(patch).length > 1) store.copies.update(copy.id, patch);
-      after = { ...copy, ...patch };
-    }
+  store.copies.upsertFollowerOrder({
+    followerId: f.id,
+    orderId: u.orderId,
+    copyId: copy?.id ?? null,
+    tag: u.tag,
+    status: u.status,
+    quantity: u.quantity,
+    filledQty: Math.max(prevFilled, u.filledQty),
+    avgPrice: u.avgPrice,
+    reason: u.reason,
+    updatedAt: now,
   });
+  if (fillQty > 0) counted = store.fills.record(fillRow(f.id, u, fillQty, now, prevFilled, prev?.avgPrice ?? 0));
+  if (copy) {
+    const patch: Partial<CopyRow> = { updatedAt: now };
+    if (!copy.followerOrderId) patch.followerOrderId = u.orderId;
+    if (u.filledQty > copy.filledQty) {
+      patch.filledQty = u.filledQty;
+      patch.avgPrice = u.avgPrice;
+    }
+    if (movesForward(copy.state, target)) {
+      patch.state = target;
+      if (target === 'filled') patch.filledAt = now;
+      if (target === 'rejected') patch.reason = u.reason ?? 'rejected by the exchange';
+    }
+    // A repeat that moves nothing (TRANSIT after the acknowledgement, a book read) writes nothing to the copy.
+    if (Object.keys(patch).length > 1) store.copies.update(copy.id, patch);
+    after = { ...copy, ...patch };
+  }
   return () => followerUpdateEffects(d, f, u, { copy, after, counted, fillQty });
 }
 
