@@ -228,6 +228,11 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
       }),
   });
 
+  // Before the engine places anything: a set-up the brokers' static-IP rules refuse is said first.
+  for (const note of staticIpNotes(cfg)) {
+    log.warn(note.text);
+    if (note.alert) notifier.emit({ type: 'error', accountId: null, message: `Static IP: ${note.text}.` });
+  }
   await engine.start();
   lossGuard.start();
   unfilled.start();
@@ -243,7 +248,6 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
       .start({ drop_pending_updates: true, allowed_updates: ['message', 'callback_query'], timeout: o.pollTimeoutSeconds ?? 30 })
       .catch((e: unknown) => log.error({ err: (e as Error).message }, 'Telegram polling stopped'));
   }
-  for (const note of staticIpNotes(cfg)) log.warn(note);
   log.info({ mode: cfg.mode, demo: cfg.demo, leader: cfg.leader.broker, followers: cfg.followers.map((f) => f.id), chat: consoleMode ? 'console' : 'telegram' }, 'tandem is running');
 
   let stopping: Promise<void> | null = null;

@@ -339,25 +339,30 @@ export function configSecrets(cfg: Config): string[] {
  * Orders are placed, modified and cancelled only from an account's registered IP, and tandem sends
  * every live follower's orders from this machine. Dhan lets no two users use one IP at the same time;
  * Zerodha lets family accounts (spouse, dependent children and parents) share one, by declaration.
- * Reads (the leader's stream and book) need no registered IP. One line per concern; none in paper mode.
+ * Reads (the leader's stream and book) need no registered IP. One note per concern, none in paper
+ * mode; `alert` for what the broker will refuse (the owner is told in the chat), not for a reminder.
  */
-export function staticIpNotes(cfg: Pick<Config, 'mode' | 'followers'>): string[] {
+export function staticIpNotes(cfg: Pick<Config, 'mode' | 'followers'>): { alert: boolean; text: string }[] {
   if (cfg.mode !== 'live') return [];
   const of = (broker: FollowerBrokerKind) => cfg.followers.filter((f) => f.broker === broker).map((f) => f.id);
-  const notes: string[] = [];
+  const notes: { alert: boolean; text: string }[] = [];
   const dhan = of('dhan');
   if (dhan.length > 1) {
-    notes.push(
-      `live Dhan followers ${dhan.join(', ')} would all place orders from this machine's IP, and Dhan allows one user per static IP: ` +
-        'run each Dhan follower on a machine with its own registered IP (README: Dhan accounts)',
-    );
+    notes.push({
+      alert: true,
+      text:
+        `live Dhan followers ${dhan.join(', ')} would all place orders from this machine's IP, and Dhan allows one user per static IP: ` +
+        'run each Dhan follower on a machine with its own registered IP (README: Where a live follower must run)',
+    });
   }
   const kite = of('kite');
   if (kite.length > 1) {
-    notes.push(
-      `live Kite followers ${kite.join(', ')} share this machine's IP: Zerodha allows that only for family accounts ` +
-        '(spouse, dependent children and parents), and sharing it declares that they are (README: Kite accounts)',
-    );
+    notes.push({
+      alert: false,
+      text:
+        `live Kite followers ${kite.join(', ')} share this machine's IP: Zerodha allows that only for family accounts ` +
+        '(spouse, dependent children and parents), and sharing it declares that they are (README: Where a live follower must run)',
+    });
   }
   return notes;
 }

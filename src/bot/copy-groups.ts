@@ -64,6 +64,8 @@ interface Turn {
   groups: Map<string, { lines: CopyLine[]; lotSize: number; dirty: boolean } | null>;
   messages: Map<string, MessageState | null>;
   leaders: Map<string, LeaderOrderRow | undefined>;
+  /** Edits of messages already sent, made once the turn is committed (never a text the store may not keep). */
+  edits: Map<string, { chatId: number; messageId: number; text: string }>;
 }
 
 export class CopyGroups {
@@ -72,24 +74,28 @@ export class CopyGroups {
   constructor(private readonly d: CopyGroupsDeps) {}
 
   /**
-   * Runs `fn` (which calls apply) as one turn: reads are shared, and the groups and messages it
-   * changed are written when it returns. Call inside a transaction.
+   * Runs `fn` (which calls apply, and may write more) as one turn in one transaction: reads are
+   * shared, the groups and messages it changed are written when it returns, and the edits it asked
+   * for are made once that is committed. Inside a turn already, `fn` joins it.
    */
   inTurn(now: number, fn: () => void): void {
     if (this.turn) return fn();
-    const t: Turn = { groups: new Map(), messages: new Map(), leaders: new Map() };
+    const t: Turn = { groups: new Map(), messages: new Map(), leaders: new Map(), edits: new Map() };
     this.turn = t;
     try {
-      fn();
-      const repo = this.d.store.alertGroups;
-      for (const [leaderOrderId, g] of t.groups) if (g?.dirty) repo.save(leaderOrderId, g.lines, g.lotSize, now);
-      for (const m of t.messages.values()) if (m?.dirty) repo.setText(m.leaderOrderId, m.chatId, m.text, now);
+      this.d.store.tx(() => {
+        fn();
+        const repo = this.d.store.alertGroups;
+        for (const [leaderOrderId, g] of t.groups) if (g?.dirty) repo.save(leaderOrderId, g.lines, g.lotSize, now);
+        for (const m of t.messages.values()) if (m?.dirty) repo.setText(m.leaderOrderId, m.chatId, m.text, now);
+      });
     } finally {
       this.turn = null;
     }
+    for (const e of t.edits.values()) this.d.editor.set(e.chatId, e.messageId, e.text);
   }
 
-  /** A copy event: its line moves forward (or the event is stale), and each chat's message follows. Call inside a transaction. */
+  /** A copy event: its line moves forward (or the event is stale), and each chat's message follows. */
   apply(e: CopyEvent, now: number): void {
     this.inTurn(now, () => {
       const t = this.turn!;
@@ -119,7 +125,7 @@ export class CopyGroups {
     const group = row ? this.d.store.alertGroups.get(row.leaderOrderId) : undefined;
     if (!row || !group) return;
     const now = this.d.clock.now();
-    this.d.store.tx(() => this.inTurn(now, () => this.show(this.turn!, row.leaderOrderId, chatId, group.lines as CopyLine[], group.lotSize, now, true)));
+    this.inTurn(now, () => this.show(this.turn!, row.leaderOrderId, chatId, group.lines as CopyLine[], group.lotSize, now, true));
     this.d.queued();
   }
 
@@ -171,7 +177,7 @@ export class CopyGroups {
     } else if (m?.messageId != null && m.sentAt !== null && now - m.sentAt < EDITABLE_MS) {
       m.text = text;
       m.dirty = true;
-      if (text !== m.shownText) this.d.editor.set(chatId, m.messageId, text);
+      if (text !== m.shownText) t.edits.set(`${chatId}|${m.messageId}`, { chatId, messageId: m.messageId, text });
     } else {
       const loud = visible.some((l) => loudLine(l, modeOf));
       const alertId = this.d.store.outbox.enqueue({ chatId, priority: loud ? PRIORITY.fill : PRIORITY.info, kind: GROUP_KIND, text, createdAt: now });

@@ -158,8 +158,8 @@ export class Notifier implements EngineEvents {
     if (events.length === 0) return;
     const now = this.clock.now();
     const enqueued = this.store.outbox.enqueued;
-    // One turn of the copy groups: each leader order's message read and written once per flush.
-    this.store.tx(() => this.groups.inTurn(now, () => {
+    // One transaction, and one turn of the copy groups: each leader order's message read and written once per flush.
+    this.groups.inTurn(now, () => {
       for (const e of events) {
         if (isCopyEvent(e)) this.groups.apply(e, now);
         const a = alertOf(e, now);
@@ -174,7 +174,7 @@ export class Notifier implements EngineEvents {
           }
         }
       }
-    }));
+    });
     for (const e of events) if (e.type === 'approval_decided') void this.showDecision(e.approval.id);
     // Most flushes only edit messages already sent: the chats' queues are started when there is something new to send.
     if (this.store.outbox.enqueued !== enqueued) this.kickAll();
@@ -308,7 +308,11 @@ export class Notifier implements EngineEvents {
     this.store.outbox.markFailed(a.id, msg);
     if (a.attempts + 1 >= MAX_ATTEMPTS || (e instanceof GrammyError && e.error_code === 400)) {
       this.log.error({ alert: a.id, chat: lane.chatId, err: msg }, 'giving up on an alert');
-      this.store.outbox.markSent(a.id, this.clock.now());
+      this.store.tx(() => {
+        this.store.outbox.markSent(a.id, this.clock.now());
+        // A leader order's message given up: its next change sends a new one (it would only edit a message never sent).
+        if (a.kind === GROUP_KIND) this.store.alertGroups.abandoned(a.id);
+      });
       return { ok: true };
     }
     this.log.warn({ alert: a.id, chat: lane.chatId, err: msg }, 'alert not delivered; will retry');

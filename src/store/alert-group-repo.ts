@@ -17,6 +17,7 @@ export class AlertGroupRepo {
   private readonly setTextStmt;
   private readonly deliveredStmt;
   private readonly shownStmt;
+  private readonly abandonedStmt;
 
   constructor(private readonly db: Db) {
     const p = sql.placeholder;
@@ -44,6 +45,11 @@ export class AlertGroupRepo {
     this.deliveredStmt = db
       .update(g)
       .set({ alertId: null, messageId: p('messageId'), sentAt: p('sentAt'), shownText: p('shownText') } as never)
+      .where(eq(g.alertId, p('alertId')))
+      .prepare();
+    this.abandonedStmt = db
+      .update(g)
+      .set({ alertId: null } as never)
       .where(eq(g.alertId, p('alertId')))
       .prepare();
     this.shownStmt = db
@@ -87,6 +93,11 @@ export class AlertGroupRepo {
 
   delivered(alertId: number, messageId: number, sentAt: number, shownText: string): void {
     this.deliveredStmt.run({ alertId, messageId, sentAt, shownText });
+  }
+
+  /** The outbox gave up sending this message: the chat has none, and the group's next change queues a new one. */
+  abandoned(alertId: number): void {
+    this.abandonedStmt.run({ alertId });
   }
 
   /** An edit went through (or Telegram already showed it). */

@@ -421,12 +421,13 @@ describe('staticIpNotes: what the brokers\' static-IP rules say of the set-up', 
   it('two live Dhan followers on one machine: Dhan allows one user per IP, named with the followers', () => {
     const notes = staticIpNotes(parseConfig({ ...LIVE, FOLLOWERS: 'bob,carol', ...dhanFollower('carol') }));
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/^live Dhan followers bob, carol .*Dhan allows one user per static IP/);
+    expect(notes[0]!.alert).toBe(true);
+    expect(notes[0]!.text).toMatch(/^live Dhan followers bob, carol .*Dhan allows one user per static IP/);
   });
 
   it('two live Kite followers: allowed for family accounts only, said once', () => {
     const notes = staticIpNotes(parseConfig({ ...LIVE, FOLLOWERS: 'alice,dave', ...kiteFollower('dave') }));
-    expect(notes).toEqual([expect.stringMatching(/^live Kite followers alice, dave share this machine's IP: Zerodha allows that only for family/)]);
+    expect(notes).toEqual([{ alert: false, text: expect.stringMatching(/^live Kite followers alice, dave share this machine's IP: Zerodha allows that only for family/) }]);
   });
 
   it('paper mode places nothing at a broker: nothing to say', () => {

@@ -3,6 +3,7 @@
  * clock and scripted send/edit functions: edits until 48 h, a new message after; /notify decides
  * which lines a chat sees and whether the message makes a sound.
  */
+import { GrammyError } from 'grammy';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Notifier } from '../../src/bot/notifier.js';
 import { ManualClock } from '../../src/infra/clock.js';
@@ -111,5 +112,32 @@ describe('one message per leader order', () => {
     // What the flush wrote at its end is in the store: the group's five lines, each chat's latest text.
     expect(store.alertGroups.get('L1')!.lines).toHaveLength(5);
     for (const chat of [A, B]) expect(store.alertGroups.message('L1', chat)!.text.split('\n')).toHaveLength(6);
+  });
+
+  it('a message Telegram refused for good (400): the next change of the order sends a new one, not an edit of nothing', async () => {
+    const store = Store.open(tempDbPath());
+    const notifier = new Notifier(store, new ManualClock(T0), [A], quiet, { edits: { minIntervalMs: 10 } });
+    const sends: string[] = [];
+    let refuse = true;
+    notifier.attach(
+      async (_chat, text) => {
+        if (refuse) throw new GrammyError('Call to sendMessage failed', { ok: false, error_code: 400, description: 'Bad Request: message is too long' }, 'sendMessage', {});
+        sends.push(text);
+        return sends.length;
+      },
+      async () => {},
+    );
+    cleanup.push(async () => {
+      await notifier.stop();
+      store.close();
+    });
+    notifier.emit({ type: 'copy_placed', copy: copy() });
+    await notifier.drained();
+    expect(sends).toHaveLength(0);
+    refuse = false;
+    notifier.emit({ type: 'copy_filled', copy: copy({ state: 'filled', filledQty: 150, avgPrice: 140 }), leaderPrice: 140 });
+    await notifier.drained();
+    expect(sends).toHaveLength(1);
+    expect(sends[0]).toMatch(/^📋 .*\n✅ <b>mom<\/b> filled/);
   });
 });
