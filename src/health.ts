@@ -11,12 +11,9 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import Database from 'better-sqlite3';
-import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
 import type { App } from './app.js';
 import type { Logger } from './infra/logger.js';
-import { settings } from './store/schema.js';
+import { readSetting } from './store/read-only.js';
 
 export const HEARTBEAT_KEY = 'heartbeat';
 export const HEARTBEAT_EVERY_MS = 15_000;
@@ -39,10 +36,8 @@ export interface HealthResult {
 export function checkHealth(dbPath: string, now: number = Date.now(), staleAfterMs = STALE_AFTER_MS): HealthResult {
   const file = resolve(dbPath);
   if (!existsSync(file)) return { ok: false, line: `unhealthy: no database at ${file} (tandem has not started here)` };
-  let sqlite: Database.Database | undefined;
   try {
-    sqlite = new Database(file, { readonly: true, fileMustExist: true, timeout: 2_000 });
-    const row = drizzle(sqlite).select().from(settings).where(eq(settings.key, HEARTBEAT_KEY)).get();
+    const row = readSetting(file, HEARTBEAT_KEY);
     if (!row) return { ok: false, line: `unhealthy: no heartbeat in ${file} yet (tandem is starting, or predates --health)` };
     const beat = row.value as Heartbeat;
     const age = Math.max(0, Math.round((now - row.updatedAt) / 1000));
@@ -51,8 +46,6 @@ export function checkHealth(dbPath: string, now: number = Date.now(), staleAfter
     return { ok: true, line: `healthy: heartbeat ${age} s ago (pid ${beat.pid}) in ${file}` };
   } catch (e) {
     return { ok: false, line: `unhealthy: cannot read ${file}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}` };
-  } finally {
-    sqlite?.close();
   }
 }
 
