@@ -160,7 +160,16 @@ export class StreamUpdateBatch {
     if (batch.length === 1) return this.alone(batch[0]!);
     let effects: ((() => void) | null)[];
     try {
-      effects = this.d.store.tx(() => batch.map(([f, u]) => this.guard(f, u, () => recordFollowerUpdate(this.d, f, u))));
+      effects = this.d.store.tx(() =>
+        batch.map(([f, u]) =>
+          this.guard(f, u, () => recordFollowerUpdate(this.d, f, u), (err) => {
+            // SQLite rolled the whole transaction back itself (disk full, I/O error): the updates after
+            // this one would each commit alone, and the replay below would find them recorded and skip
+            // their effects. Abort the batch instead; every update is then applied alone, effects included.
+            if (!this.d.store.inTransaction) throw err;
+          }),
+        ),
+      );
     } catch (err) {
       this.onError(err, batch[0]![0], batch[0]![1]);
       for (const x of batch) this.alone(x);
@@ -176,10 +185,11 @@ export class StreamUpdateBatch {
     this.guard(f, u, () => applyFollowerUpdate(this.d, f, u));
   }
 
-  private guard<T>(f: FollowerRuntime, u: BrokerOrder, fn: () => T): T | null {
+  private guard<T>(f: FollowerRuntime, u: BrokerOrder, fn: () => T, rethrowIf: (err: unknown) => void = () => {}): T | null {
     try {
       return fn();
     } catch (err) {
+      rethrowIf(err);
       this.onError(err, f, u);
       return null;
     }

@@ -48,6 +48,11 @@ export class Store {
   /** One transaction wrapper, made once: better-sqlite3 builds a new one per `transaction()` call. */
   private readonly runInTx: ReturnType<OpenedDb['sqlite']['transaction']>;
 
+  /** A transaction is open on the connection (false after SQLite itself rolled one back: disk full, I/O error). */
+  get inTransaction(): boolean {
+    return this.opened.sqlite.inTransaction;
+  }
+
   /** Run `fn` in one synchronous IMMEDIATE transaction. Never put broker I/O inside. */
   tx<T>(fn: () => T): T {
     const out = this.runInTx.immediate(fn) as T;
