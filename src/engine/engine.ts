@@ -6,71 +6,34 @@
  * order, leader fill, copy intents) → hand planned copies to each follower's own queue. No
  * network call happens before the follower's order request.
  */
-import type { Broker, StreamState } from '../brokers/port.js';
+import type { StreamState } from '../brokers/port.js';
 import type { BrokerOrder } from '../domain/order.js';
 import { signedQty } from '../domain/order.js';
 import { nextSnapshot, isNews, isStaleFirstSight, planLeaderUpdate, type LeaderAction, type LeaderOrderSnapshot } from '../domain/planner.js';
 import { istTime } from '../domain/time.js';
-import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
-import type { PriceBoard } from '../infra/price-board.js';
-import type { CopyRow, Store } from '../store/index.js';
+import type { CopyRow } from '../store/index.js';
 import { snapshotOf } from '../store/leader-repo.js';
 import { ApprovalManager, newApprovalId } from './approvals.js';
 import { KillSwitch } from './kill-switch.js';
-import { CopyExecutor, DEFAULT_EXECUTOR_OPTIONS, type ExecutorOptions } from './copy-executor.js';
+import { CopyExecutor, DEFAULT_EXECUTOR_OPTIONS } from './copy-executor.js';
 import { CopyPlanner, type Valuation } from './copy-planner.js';
 import { approvalNoLongerHolds } from './approval-recheck.js';
-import { MarketEntryHold, MarketValuer } from './market-value.js';
+import { MarketEntryHold, MarketValuer, quoteAccountsOf } from './market-value.js';
 import { LIVE_COPY_STATES } from './copy-state.js';
-import type { EngineEvents } from './events.js';
+import { consequenceOf } from './consequence.js';
+import type { EngineDeps } from './engine-deps.js';
 import { ExitLifecycle } from './exit-lifecycle.js';
 import type { FollowerRuntime } from './follower.js';
 import { applyFollowerUpdate, fillRow, StreamUpdateBatch, type FollowerUpdateDeps } from './follower-updates.js';
-import type { InstrumentResolver } from './instruments.js';
 import { CopyModifier } from './modify-copies.js';
 import { PositionLoader } from './position-loader.js';
-import type { PositionBook } from './positions.js';
 import { Reconciler } from './reconcile.js';
 import { recoverCopies } from './recovery.js';
-import type { RuntimeSettings } from './runtime-settings.js';
 import { FollowerRulesBook } from './follower-rules.js';
 import type { LossGuard } from './loss-guard.js';
 
-export interface EngineDeps {
-  store: Store;
-  leader: Broker;
-  followers: FollowerRuntime[];
-  instruments: InstrumentResolver;
-  prices: PriceBoard;
-  settings: RuntimeSettings;
-  positions: PositionBook;
-  clock: Clock;
-  logger: Logger;
-  events: EngineEvents;
-  /** Leader order-book reconciliation period (0 = only on connect and start-up). */
-  reconcileEveryMs?: number;
-  /** Planned copies older than this at start-up are not placed (stale), ms. */
-  staleAfterMs?: number;
-  /** Retry period of a follower order-book read that failed at start-up, ms (default 5 s). */
-  bookRetryMs?: number;
-  /** A leader order first seen already filled, this long after its fill, is not copied, ms. */
-  staleFillMs?: number;
-  executor?: Partial<ExecutorOptions>;
-  /** Entries whose notional exceeds the threshold wait for a tap; null = none wait. */
-  approval?: { thresholdInr: number | null; lotsAbove?: number | null; timeoutMs: number };
-  /**
-   * How long a leader MARKET entry with no price waits for its own fill before it is valued another
-   * way, ms; only when a value gate (approval threshold, MAX_ORDER_VALUE) is set. Default 300.
-   */
-  marketValueWaitMs?: number;
-  /** Each follower's effective rules (env + chat); built from the followers' config when not given. */
-  rules?: FollowerRulesBook;
-  /** COPY_ENTRIES_FROM / COPY_ENTRIES_UNTIL (IST HH:MM); entries outside are skipped. */
-  entryWindow?: { from: string | null; until: string | null };
-  /** The daily loss limit's entry stop (may also be set on `engine.lossGuard` after construction). */
-  lossGuard?: LossGuard;
-}
+export type { EngineDeps } from './engine-deps.js';
 
 type Source = 'stream' | 'reconcile' | 'sim';
 
@@ -145,13 +108,7 @@ export class ReplicationEngine {
       {
         approval: d.approval,
         followers: () => this.followers.values(),
-        quoteAccounts: (ref) => [
-          { id: 'leader', broker: d.leader, ref },
-          ...[...this.followers.values()].map((f) => {
-            const r = d.instruments.resolve(this.leaderBroker, f.master(this.leaderBroker), ref);
-            return { id: f.id, broker: f.broker, ref: r.ok ? r.instrument : null };
-          }),
-        ],
+        quoteAccounts: quoteAccountsOf(d.leader, () => this.followers.values(), d.instruments),
         mirror: (u, valuation) => {
           // Meanwhile an update may have mirrored it (its fill came) or ended it: then nothing to do.
           const prev = this.snapshot(u.orderId);
@@ -453,12 +410,6 @@ export class ReplicationEngine {
 
   /** "F1 now differs from the leader in NIFTY…: leader holds 150, F1 holds 0." */
   consequence(c: CopyRow): string {
-    const leaderRow = this.d.store.leader.get(c.leaderOrderId);
-    // Each in its own product: the follower's may differ from the leader's (its PRODUCT rule).
-    const leaderNet = leaderRow ? this.d.positions.get('leader', leaderRow, leaderRow.product) : null;
-    const held = this.d.positions.get(c.followerId, c, c.product);
-    const lots = (q: number) => (c.lotSize > 1 ? `${q / c.lotSize} lot(s)` : `${q}`);
-    const leaderPart = leaderNet === null ? '' : `leader holds ${lots(leaderNet)}, `;
-    return `${c.followerId} now differs from the leader in ${c.symbol}: ${leaderPart}${c.followerId} holds ${lots(held)}.`;
+    return consequenceOf(this.d.store, this.d.positions, c);
   }
 }

@@ -17,6 +17,7 @@ import type { PriceBoard } from '../infra/price-board.js';
 import type { Valuation } from './copy-planner.js';
 import { valueGated, type ApprovalRules } from './entry-gate.js';
 import type { FollowerRuntime } from './follower.js';
+import type { InstrumentResolver } from './instruments.js';
 
 /** One account that may be asked for a quote, with the instrument as its own master lists it. */
 export interface QuoteAccount {
@@ -175,4 +176,18 @@ export class MarketEntryHold {
     for (const h of this.held.values()) clearTimeout(h.timer);
     this.held.clear();
   }
+}
+
+/**
+ * The accounts that may quote the leader's instrument: the leader first, then each follower with
+ * the instrument as its own master lists it (null when it does not: that follower is not asked).
+ */
+export function quoteAccountsOf(leader: Broker, followers: () => Iterable<FollowerRuntime>, instruments: InstrumentResolver): (ref: InstrumentRef) => QuoteAccount[] {
+  return (ref) => [
+    { id: 'leader', broker: leader, ref },
+    ...[...followers()].map((f) => {
+      const r = instruments.resolve(leader.kind, f.master(leader.kind), ref);
+      return { id: f.id, broker: f.broker, ref: r.ok ? r.instrument : null };
+    }),
+  ];
 }
