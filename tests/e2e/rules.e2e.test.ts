@@ -202,6 +202,29 @@ describe('per-follower rules: segments, product, a chat rule on a modify, /rules
   });
 });
 
+/** A Dhan leader and follower f1, with the bot, on a manual clock; `extra` adds to the env. */
+async function startClockWorld(leader: string, f1: string, extra: Record<string, string>, clock: ManualClock): Promise<{ dhan: FakeDhan; tg: FakeTelegram; app: TestApp }> {
+  const dhan = await startFakeDhan();
+  const tg = await startFakeTelegram({ token: TEST_BOT_TOKEN });
+  const [lt, ft] = [dhan.addAccount(leader), dhan.addAccount(f1)];
+  const app = await startTestApp(
+    {
+      TRADING_MODE: 'live',
+      TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_ADMIN_IDS: String(ADMIN),
+      ...dhanAccountEnv('LEADER_', leader, lt),
+      FOLLOWERS: 'f1',
+      ...dhanAccountEnv('FOLLOWER_F1_', f1, ft),
+      ...dhanEndpointsEnv(dhan),
+      ...extra,
+    },
+    { clock },
+  );
+  for (const c of [leader, f1]) await dhan.waitForLogin(c, { ok: true });
+  return { dhan, tg, app };
+}
+
 describe('COPY_ENTRIES_FROM / COPY_ENTRIES_UNTIL on a manual clock', () => {
   const LEADER = '1100001711';
   const F1 = '1100001712';
@@ -219,25 +242,7 @@ describe('COPY_ENTRIES_FROM / COPY_ENTRIES_UNTIL on a manual clock', () => {
   const outside = clock.now();
 
   beforeAll(async () => {
-    dhan = await startFakeDhan();
-    tg = await startFakeTelegram({ token: TEST_BOT_TOKEN });
-    const [lt, ft] = [dhan.addAccount(LEADER), dhan.addAccount(F1)];
-    app = await startTestApp(
-      {
-        TRADING_MODE: 'live',
-        TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
-        TELEGRAM_API_ROOT: tg.apiRoot,
-        TELEGRAM_ADMIN_IDS: String(ADMIN),
-        ...dhanAccountEnv('LEADER_', LEADER, lt),
-        FOLLOWERS: 'f1',
-        ...dhanAccountEnv('FOLLOWER_F1_', F1, ft),
-        COPY_ENTRIES_FROM: hhmm(from),
-        COPY_ENTRIES_UNTIL: hhmm(until_),
-        ...dhanEndpointsEnv(dhan),
-      },
-      { clock },
-    );
-    for (const c of [LEADER, F1]) await dhan.waitForLogin(c, { ok: true });
+    ({ dhan, tg, app } = await startClockWorld(LEADER, F1, { COPY_ENTRIES_FROM: hhmm(from), COPY_ENTRIES_UNTIL: hhmm(until_) }, clock));
   });
   afterAll(async () => {
     await app.stop();
@@ -280,24 +285,7 @@ describe("/rules <id>: today's loss-limit headroom in ₹ and the mark's age, on
   const clock = new ManualClock(Date.now());
 
   beforeAll(async () => {
-    dhan = await startFakeDhan();
-    tg = await startFakeTelegram({ token: TEST_BOT_TOKEN });
-    const [lt, ft] = [dhan.addAccount(LEADER), dhan.addAccount(F1)];
-    app = await startTestApp(
-      {
-        TRADING_MODE: 'live',
-        TELEGRAM_BOT_TOKEN: TEST_BOT_TOKEN,
-        TELEGRAM_API_ROOT: tg.apiRoot,
-        TELEGRAM_ADMIN_IDS: String(ADMIN),
-        ...dhanAccountEnv('LEADER_', LEADER, lt),
-        FOLLOWERS: 'f1',
-        ...dhanAccountEnv('FOLLOWER_F1_', F1, ft),
-        FOLLOWER_F1_MAX_DAILY_LOSS_INR: '125000',
-        ...dhanEndpointsEnv(dhan),
-      },
-      { clock },
-    );
-    for (const c of [LEADER, F1]) await dhan.waitForLogin(c, { ok: true });
+    ({ dhan, tg, app } = await startClockWorld(LEADER, F1, { FOLLOWER_F1_MAX_DAILY_LOSS_INR: '125000' }, clock));
     // The bot drops updates pending at its start: the first command is sent once it polls.
     await tg.waitFor((c) => c.method === 'getUpdates');
   });
