@@ -44,9 +44,13 @@ interface Entry {
 
 const GONE = /message to edit not found|message can't be edited|MESSAGE_ID_INVALID|message not found/i;
 const NOT_MODIFIED = /message is not modified/i;
+/** Settled, old entries are forgotten once the map holds this many. */
+const PRUNE_AT = 500;
 
 export class MessageEditor {
   private readonly entries = new Map<string, Entry>();
+  /** The map is pruned when it reaches this size. */
+  private pruneAt = PRUNE_AT;
   private readonly minIntervalMs: number;
   private readonly maxAttempts: number;
   private waiters: (() => void)[] = [];
@@ -95,7 +99,11 @@ export class MessageEditor {
     const key = `${chatId}:${messageId}`;
     let e = this.entries.get(key);
     if (!e) {
-      if (this.entries.size >= 500) this.prune();
+      if (this.entries.size >= this.pruneAt) {
+        this.prune();
+        // What is still there is live or recent: the next prune waits until as many more are added (amortised, not a scan per message).
+        this.pruneAt = Math.max(PRUNE_AT, 2 * this.entries.size);
+      }
       e = { chatId, messageId, latest: text, shown: null, lastAt: -Infinity, timer: null, holding: false, running: null, failures: 0, gone: false };
       this.entries.set(key, e);
     }

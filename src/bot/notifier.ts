@@ -26,6 +26,8 @@ export type SendFn = (chatId: number, text: string, opts: { html: boolean; silen
 export type { EditFn };
 
 const MAX_ATTEMPTS = 20;
+/** Undelivered rows of a chat read at a time. */
+const DELIVER_BATCH = 50;
 /** This many informational alerts waiting for one chat are sent as one message. */
 const COALESCE_AT = 8;
 /** A chat that answered 403 is tried again this often. */
@@ -206,7 +208,11 @@ export class Notifier implements EngineEvents {
 
   private async deliver(lane: Lane): Promise<void> {
     for (;;) {
-      const batch = this.coalesce(lane.chatId, this.store.outbox.pendingFor(lane.chatId, 50));
+      // Rows become pending only by being enqueued (this process is the outbox's only writer): a
+      // batch read whole, delivered, with nothing enqueued since, leaves nothing to read again.
+      const enqueued = this.store.outbox.enqueued;
+      const read = this.store.outbox.pendingFor(lane.chatId, DELIVER_BATCH);
+      const batch = this.coalesce(lane.chatId, read);
       if (batch.length === 0 || this.stopped) return;
       for (const a of batch) {
         if (this.stopped) return;
@@ -216,6 +222,7 @@ export class Notifier implements EngineEvents {
           return;
         }
       }
+      if (read.length < DELIVER_BATCH && this.store.outbox.enqueued === enqueued) return;
     }
   }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The client tag every follower order carries, derived deterministically from the copy's natural
@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
  * (≤ 20 alphanumeric) and Dhan's `correlationId` (≤ 25 of [A-Za-z0-9_-]).
  */
 export function copyTag(leaderOrderId: string, followerId: string, leg: number): string {
-  const d = createHash('sha256').update(`${leaderOrderId}|${followerId}|${leg}`).digest();
+  const d = hash('sha256', `${leaderOrderId}|${followerId}|${leg}`, 'buffer');
   // The first 96 bits as four 24-bit limbs, most significant first; 16 divisions by 36 give the
   // base-36 digits, least significant first. Plain numbers: every intermediate stays below 2^30.
   const limbs = [0, 3, 6, 9].map((i) => (d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);

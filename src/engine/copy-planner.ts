@@ -217,7 +217,8 @@ export class CopyPlanner {
             ...(id ? { state: 'awaiting_approval' as const, approvalId: id } : {}),
             product: products[i] ?? base.product,
             leg: sliceLeg,
-            tag: copyTag(u.orderId, f.id, sliceLeg),
+            // The first slice is the leg itself: its tag is the base's (a hash, dear on the copy path).
+            tag: sliceLeg === part ? base.tag : copyTag(u.orderId, f.id, sliceLeg),
             plannedQty: q,
             lots: q / lotSize,
             notional: notional === null || quantity === 0 ? null : (notional * q) / quantity,

@@ -305,15 +305,26 @@ export class ReplicationEngine {
     });
     let inserted: CopyRow[] = [];
     let counted = false;
-    store.tx(() => {
-      if (source) store.leader.recordEvent(u, source, now);
-      store.leader.save(u, snap, now, positionBefore);
-      if (fill) counted = store.fills.record(fillRow('leader', u, fill.qty, now, prev?.filledQty ?? 0, prev?.avgPrice ?? 0));
-      if (needsApproval && approvalId) {
-        store.approvals.insert({ id: approvalId, leaderOrderId: u.orderId, state: 'pending', threshold: approval.thresholdInr, expiresAt: now + approval.timeoutMs, createdAt: now });
-      }
-      inserted = store.copies.insert(planned);
-    });
+    const notRecorded = (err: unknown) => this.log.error({ err, orderId: u.orderId }, 'a leader update could not be recorded (the reconcile at start reads the order back)');
+    // Nothing follows from it (a working order's TRANSIT → PENDING): it needs no commit of its own.
+    const quiet = actions.length === 0 && planned.length === 0 && !needsApproval && !hold && heldSince === null;
+    if (quiet) {
+      store.later(() => {
+        if (source) store.leader.recordEvent(u, source, now);
+        store.leader.save(u, snap, now, positionBefore);
+      }, notRecorded);
+    } else {
+      store.tx(() => {
+        store.leader.save(u, snap, now, positionBefore);
+        if (fill) counted = store.fills.record(fillRow('leader', u, fill.qty, now, prev?.filledQty ?? 0, prev?.avgPrice ?? 0));
+        if (needsApproval && approvalId) {
+          store.approvals.insert({ id: approvalId, leaderOrderId: u.orderId, state: 'pending', threshold: approval.thresholdInr, expiresAt: now + approval.timeoutMs, createdAt: now });
+        }
+        inserted = store.copies.insert(planned);
+      });
+      // The event log is not what a restart decides on: it rides in the next commit, off the copy path.
+      if (source) store.later(() => store.leader.recordEvent(u, source, now), notRecorded);
+    }
     this.memo.set(u.orderId, snap);
     this.lastLeaderEventAt = now;
     if (hold) this.hold.hold(u, since, now);

@@ -12,6 +12,9 @@ import { SettingsRepo } from './settings-repo.js';
 import { TokenRepo } from './token-repo.js';
 import { accounts } from './schema.js';
 
+/** A `later` write is committed at most this long after it was queued, if no transaction took it before. */
+export const LATER_MS = 25;
+
 export class Store {
   readonly leader: LeaderRepo;
   readonly copies: CopyRepo;
@@ -55,9 +58,81 @@ export class Store {
 
   /** Run `fn` in one synchronous IMMEDIATE transaction. Never put broker I/O inside. */
   tx<T>(fn: () => T): T {
-    const out = this.runInTx.immediate(fn) as T;
+    // Writes waiting for a commit (`later`) ride in this one, before `fn`'s own.
+    const riders = this.opened.sqlite.inTransaction ? null : this.takeLater();
+    let out: T;
+    try {
+      out = this.runInTx.immediate(riders ? () => (this.runLater(riders), fn()) : fn) as T;
+    } catch (err) {
+      // Rolled back with the transaction: they wait for the next one.
+      if (riders) this.requeue(riders);
+      throw err;
+    }
     this.lastWriteAt = Date.now();
     return out;
+  }
+
+  /**
+   * A write that needs no commit of its own: it rides in the next transaction of this process
+   * (whichever comes first: an acknowledgement, a follower update, an alert), or is committed
+   * within LATER_MS, or at close. Only for writes whose loss in a crash is covered and whose order
+   * against other writes does not matter beyond "before the next transaction's own writes": the
+   * leader's event log, and a leader order's status when nothing else follows from it (the
+   * reconcile at start reads the order back from the broker). Saves a commit per such write (a
+   * commit costs more than the statements in it), and keeps them out of the copy path's one commit.
+   * A write that throws goes to `onError` and never fails the transaction it rides in.
+   */
+  later(fn: () => void, onError: (err: unknown) => void): void {
+    this.waiting.push({ fn, onError });
+    if (!this.laterTimer) {
+      this.laterTimer = setTimeout(() => this.flushLater(), LATER_MS);
+      this.laterTimer.unref();
+    }
+  }
+
+  /** Commit the waiting `later` writes now. */
+  flushLater(): void {
+    if (this.waiting.length === 0 || this.opened.sqlite.inTransaction) return;
+    try {
+      this.tx(() => {});
+    } catch (err) {
+      // The commit itself failed (disk full, I/O error): their owners hear of it, and they are
+      // dropped rather than tried every LATER_MS (what they hold is covered, see above).
+      for (const w of this.takeLater() ?? []) w.onError(err);
+    }
+  }
+
+  private waiting: { fn: () => void; onError: (err: unknown) => void }[] = [];
+  private laterTimer: NodeJS.Timeout | null = null;
+
+  private takeLater(): Store['waiting'] | null {
+    if (this.waiting.length === 0) return null;
+    const riders = this.waiting;
+    this.waiting = [];
+    if (this.laterTimer) clearTimeout(this.laterTimer);
+    this.laterTimer = null;
+    return riders;
+  }
+
+  private runLater(riders: Store['waiting']): void {
+    for (const w of riders) {
+      try {
+        // Its own savepoint: one that throws is undone alone.
+        this.runInTx(w.fn);
+      } catch (err) {
+        // SQLite rolled the whole transaction back itself: the host fails, and everything waits again.
+        if (!this.opened.sqlite.inTransaction) throw err;
+        w.onError(err);
+      }
+    }
+  }
+
+  private requeue(riders: Store['waiting']): void {
+    this.waiting = [...riders, ...this.waiting];
+    if (!this.laterTimer) {
+      this.laterTimer = setTimeout(() => this.flushLater(), LATER_MS);
+      this.laterTimer.unref();
+    }
   }
 
   upsertAccount(id: string, role: 'leader' | 'follower', broker: string, at: number): void {
@@ -69,6 +144,9 @@ export class Store {
   }
 
   close(): void {
+    this.flushLater();
+    if (this.laterTimer) clearTimeout(this.laterTimer);
+    this.laterTimer = null;
     this.opened.close();
   }
 }
