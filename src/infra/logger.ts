@@ -74,9 +74,5 @@ export function createLogger(opts: { level: string; pretty?: boolean; destinatio
   if (usePretty) {
     return pino(options, pretty({ colorize: Boolean(process.stdout.isTTY), sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service', destination: opts.destination as never }));
   }
-  // stdout/stderr by their descriptor, written asynchronously: a pipe (journald, docker, a
-  // supervisor) is written synchronously by the process stream, a system call per line on the copy
-  // path. Lines waiting are flushed at exit (pino registers it), so a crash's last line is kept.
-  const fd = !opts.destination || opts.destination === process.stdout ? 1 : opts.destination === process.stderr ? 2 : null;
-  return pino(options, fd === null ? opts.destination! : pino.destination({ dest: fd, sync: false }));
+  return pino(options, opts.destination ?? pino.destination({ dest: 1, sync: false }));
 }
