@@ -92,6 +92,7 @@ export function figures(r: Omit<Results, 'targets' | 'figures'>): Record<string,
     put(`${k}.last_p99_x_floor`, T.last.p99 / F.last.p99);
     put(`${k}.cpu_per_order_x_floor`, T.busyPerOrderMs / F.busyPerOrderMs);
     put(`${k}.rss_after_mb`, T.rssAfterMb);
+    if (T.commitsPerOrder !== null) put(`${k}.sqlite_commits_per_order`, T.commitsPerOrder);
     if (T.rssSettledMb !== undefined) put(`${k}.rss_settled_mb`, T.rssSettledMb);
     if (T.rssSettledAfterS !== undefined) put(`${k}.rss_settled_after_s`, T.rssSettledAfterS);
   }
@@ -165,6 +166,7 @@ export function render(r: Results): string {
     note(
       `main thread ${f(T.pacedUtil * 100, 0)}% on CPU while paced (floor ${f(F.pacedUtil * 100, 0)}%); capacity ≈ ${f(1000 / T.busyPerOrderMs, 0)} leader orders/s = ${f((1000 / T.busyPerOrderMs) * s.followers, 0)} copies/s (floor ${f((1000 / F.busyPerOrderMs) * s.followers, 0)}) · copies missing ${T.missing}/${F.missing}`,
     );
+    if (T.commitsPerOrder !== null) note(`SQLite commits per leader order (ready → stop, warm-up and burst included): ${f(T.commitsPerOrder, 2)} · the floor records nothing`);
     note(`tandem log: ${T.logLinesInRun} lines during the run · warn/error lines ${T.warnLines}${T.warnSample[0] ? `, first: ${T.warnSample[0].slice(0, 160)}` : ''}`);
     const queued = (x: RunResult) => `last-follower p50 ${f(x.last.p50, 0)} ms at a pace of ${x.plan.paceMs} ms; the last paced order waited ${f(x.tailMs, 0)} ms`;
     if (T.saturated) note(`SATURATED: the latency rows include queueing (${queued(T)})`);

@@ -53,6 +53,8 @@ export interface TandemProcess {
   warnLines(): number;
   /** process.memoryUsage() in MB as tandem logged it when it stopped (rss, heapUsed, heapTotal, external, arrayBuffers). */
   memoryAtStop(): Record<string, number> | null;
+  /** SQLite commits from ready to stop (its 'tandem is running' and 'tandem stopped' lines), null if either line lacks them. */
+  commitsInRun(): number | null;
   warnSample(): string[];
   /** The last 20 log lines (for error messages). */
   tail(): string;
@@ -75,6 +77,8 @@ export function startTandemProcess(env: Record<string, string>, cwd: string): Ta
   let lines = 0;
   let warn = 0;
   let memoryAtStop: Record<string, number> | null = null;
+  let commitsAtReady: number | null = null;
+  let commitsAtStop: number | null = null;
   const sample: string[] = [];
   const tail: string[] = [];
   let onReady: (at: number) => void = () => {};
@@ -106,8 +110,15 @@ export function startTandemProcess(env: Record<string, string>, cwd: string): Ta
     } catch {
       // not pino JSON (a crash, a Node warning): counted as a warning
     }
-    if (entry?.msg === READY_MSG) onReady(performance.now());
-    if (entry?.msg === 'tandem stopped') memoryAtStop = (entry as { memoryMb?: Record<string, number> }).memoryMb ?? null;
+    const commits = (entry as { sqliteCommits?: unknown } | null)?.sqliteCommits;
+    if (entry?.msg === READY_MSG) {
+      if (typeof commits === 'number') commitsAtReady = commits;
+      onReady(performance.now());
+    }
+    if (entry?.msg === 'tandem stopped') {
+      memoryAtStop = (entry as { memoryMb?: Record<string, number> }).memoryMb ?? null;
+      if (typeof commits === 'number') commitsAtStop = commits;
+    }
     if (!entry || (entry.level ?? 0) >= 40) {
       warn += 1;
       if (sample.length < 5) sample.push(line.slice(0, 300));
@@ -122,6 +133,7 @@ export function startTandemProcess(env: Record<string, string>, cwd: string): Ta
     logLines: () => lines,
     warnLines: () => warn,
     memoryAtStop: () => memoryAtStop,
+    commitsInRun: () => (commitsAtReady === null || commitsAtStop === null ? null : commitsAtStop - commitsAtReady),
     warnSample: () => [...sample],
     tail: () => tail.join('\n'),
     async stop() {

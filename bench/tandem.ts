@@ -38,6 +38,8 @@ export interface TandemResult extends RunResult {
   benchRssAfterMb: number;
   /** process.memoryUsage() at its stop, MB (from its 'tandem stopped' line): what of the RSS is JS heap. */
   memoryAtStopMb: Record<string, number> | null;
+  /** SQLite commits per leader order sent (warm-up, paced and burst), ready to stop; null when not logged. */
+  commitsPerOrder: number | null;
   /** Log lines tandem wrote from ready to stop (LOG_LEVEL info). */
   logLinesInRun: number;
   warnLines: number;
@@ -117,6 +119,10 @@ async function settle(pid: number, seconds: number): Promise<{ mb: number; after
   return { mb, afterS: samples.findIndex((x, i) => samples.slice(i).every((y) => Math.abs(y - mb) <= 2)) + 1 };
 }
 
+function commitsPer(commits: number | null, orders: number): number | null {
+  return commits === null || orders <= 0 ? null : commits / orders;
+}
+
 export async function runTandem(n: number, w: Workload, warmDb: string, dbDir = tmpdir(), settleS = 0): Promise<TandemResult> {
   const dir = mkdtempSync(join(dbDir, 'tandem-bench-'));
   const dbPath = join(dir, 'tandem.db');
@@ -156,6 +162,7 @@ export async function runTandem(n: number, w: Workload, warmDb: string, dbDir = 
       warnLines: tandem.warnLines(),
       warnSample: tandem.warnSample(),
       memoryAtStopMb: tandem.memoryAtStop(),
+      commitsPerOrder: commitsPer(tandem.commitsInRun(), w.warmup + run.plan.orders + run.plan.burst),
       engineInternal: recorded.internal,
       brokerAck: recorded.ack,
     };

@@ -248,7 +248,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
       .start({ drop_pending_updates: true, allowed_updates: ['message', 'callback_query'], timeout: o.pollTimeoutSeconds ?? 30 })
       .catch((e: unknown) => log.error({ err: (e as Error).message }, 'Telegram polling stopped'));
   }
-  log.info({ mode: cfg.mode, demo: cfg.demo, leader: cfg.leader.broker, followers: cfg.followers.map((f) => f.id), chat: consoleMode ? 'console' : 'telegram' }, 'tandem is running');
+  log.info({ mode: cfg.mode, demo: cfg.demo, leader: cfg.leader.broker, followers: cfg.followers.map((f) => f.id), chat: consoleMode ? 'console' : 'telegram', sqliteCommits: store.commits }, 'tandem is running');
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -270,7 +270,7 @@ export async function startApp(cfg: Config, o: AppOptions): Promise<App> {
       // Where the process's memory sits at the end (JS heap, native buffers, the rest is native: SQLite, malloc), for the bench and for ops.
       const m = process.memoryUsage();
       const mb = (b: number) => Math.round(b / 1048576);
-      log.info({ memoryMb: { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) } }, 'tandem stopped');
+      log.info({ memoryMb: { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }, sqliteCommits: store.commits }, 'tandem stopped');
     })());
 
   return { cfg, store, engine, control, leader, notifier, bot, console: chat, sessions, jobs, drift, unfilled, stop };

@@ -79,10 +79,22 @@ export class Notifier implements EngineEvents {
   ) {
     this.prefs = new NotifyPrefs(store, clock);
     this.unreachableRetryMs = opts.unreachableRetryMs ?? UNREACHABLE_RETRY_MS;
-    const editor = new MessageEditor(() => this.edit, { shown: (c, m, t) => store.alertGroups.shown(c, m, t), gone: (c, m) => this.groups.gone(c, m) }, log, opts.edits);
+    const editor = new MessageEditor(() => this.edit, { shown: (c, m, t) => this.recordShown(c, m, t), gone: (c, m) => this.groups.gone(c, m) }, log, opts.edits);
     this.editor = editor;
     this.groups = new CopyGroups({ store, clock, chatIds, prefs: this.prefs, editor, log, queued: () => this.kickAll() });
     for (const chatId of chatIds) this.lanes.set(chatId, { chatId, sending: null, again: false, timer: null, failures: 0, unreachable: null });
+  }
+
+  /**
+   * What a chat now shows, once an edit went through: it needs no commit of its own (Store.later).
+   * Lost with the process, the edit is made again at the next start and Telegram answers "not
+   * modified", which counts as shown.
+   */
+  private recordShown(chatId: number, messageId: number, text: string): void {
+    this.store.later(
+      () => this.store.alertGroups.shown(chatId, messageId, text),
+      (err) => this.log.warn({ chat: chatId, err: (err as Error).message }, 'could not record an edited message (it is edited again at the next start)'),
+    );
   }
 
   /** Connect the delivery function (the bot) and deliver whatever is waiting. */

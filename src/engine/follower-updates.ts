@@ -7,6 +7,7 @@ import { signedQty } from '../domain/order.js';
 import type { Clock } from '../infra/clock.js';
 import type { PriceBoard } from '../infra/price-board.js';
 import type { CopyRow, Store } from '../store/index.js';
+import type { CopyState } from '../store/schema.js';
 import { copyStateOf, movesForward } from './copy-state.js';
 import type { EngineEvents } from './events.js';
 import type { FollowerRuntime } from './follower.js';
@@ -61,7 +62,7 @@ export function recordFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, 
 
 function recordInTx(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder): (() => void) | null {
   const { store, clock } = d;
-  const copy = (u.tag ? store.copies.byTag(u.tag) : undefined) ?? store.copies.byFollowerOrder(f.id, u.orderId);
+  const copy = store.copies.progressOf(u.tag, f.id, u.orderId);
   const prev = store.copies.followerOrder(f.id, u.orderId);
   // A repeat of what is recorded already (a duplicated push, a book read) changes nothing.
   if (prev && prev.status === u.status && prev.filledQty >= u.filledQty && prev.quantity === u.quantity && prev.copyId === (copy?.id ?? null)) return null;
@@ -71,6 +72,7 @@ function recordInTx(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder): 
   const target = copyStateOf(u.status);
   let after: CopyRow | undefined;
   let counted = false;
+  let moved = false;
   store.copies.upsertFollowerOrder({
     followerId: f.id,
     orderId: u.orderId,
@@ -93,33 +95,35 @@ function recordInTx(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder): 
     }
     if (movesForward(copy.state, target)) {
       patch.state = target;
+      moved = true;
       if (target === 'filled') patch.filledAt = now;
       if (target === 'rejected') patch.reason = u.reason ?? 'rejected by the exchange';
     }
     // A repeat that moves nothing (TRANSIT after the acknowledgement, a book read) writes nothing to the copy.
     if (Object.keys(patch).length > 1) store.copies.update(copy.id, patch);
-    after = { ...copy, ...patch };
+    // The whole row, as written, only for what a state change tells (the events carry it).
+    if (moved) after = store.copies.get(copy.id);
   }
-  return () => followerUpdateEffects(d, f, u, { copy, after, counted, fillQty });
+  return () => followerUpdateEffects(d, f, u, { from: copy?.state ?? null, after, counted, fillQty });
 }
 
 /** What a recorded update sets going, once its writes are committed. */
-function followerUpdateEffects(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder, r: { copy: CopyRow | undefined; after: CopyRow | undefined; counted: boolean; fillQty: number }): void {
+function followerUpdateEffects(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder, r: { from: CopyState | null; after: CopyRow | undefined; counted: boolean; fillQty: number }): void {
   const { store } = d;
-  const { copy, after, counted, fillQty } = r;
+  const { from, after, counted, fillQty } = r;
   // Counted once: only a fill row that is new moves the position (a replay finds its row there).
   if (counted) d.positions.add(f.id, u.instrument, u.product, signedQty(u.side, fillQty));
   if (fillQty > 0 && f.broker.kind !== 'paper') d.prices.publish(u.instrument, u.avgPrice);
   if (counted) d.onFill?.(f.id);
-  if (!copy || !after || after.state === copy.state) return;
+  if (from === null || !after || after.state === from) return;
   if (after.state === 'filled') {
-    const leader = store.leader.get(copy.leaderOrderId);
+    const leader = store.leader.get(after.leaderOrderId);
     d.events.emit({ type: 'copy_filled', copy: after, leaderPrice: leader && leader.avgPrice > 0 ? leader.avgPrice : null });
   } else if (after.state === 'rejected') {
     d.events.emit({ type: 'copy_failed', copy: after, consequence: d.consequence(after) });
-  } else if (after.state === 'cancelled' && copy.state === 'open') {
+  } else if (after.state === 'cancelled' && from === 'open') {
     d.events.emit({ type: 'copy_cancelled', copy: after });
-  } else if (after.state === 'open' && (copy.state === 'unknown' || copy.state === 'failed')) {
+  } else if (after.state === 'open' && (from === 'unknown' || from === 'failed')) {
     // A copy in doubt turned up at the broker: say so, as a placement.
     d.events.emit({ type: 'copy_placed', copy: after });
   }

@@ -7,6 +7,10 @@ import { ShapeCache } from './shape-cache.js';
 export type CopyRow = typeof copies.$inferSelect;
 export type NewCopy = typeof copies.$inferInsert;
 export type FollowerOrderRow = typeof followerOrders.$inferSelect;
+/** What a follower order update needs of its copy to decide what moves (the whole row is read only when its state does). */
+export type CopyProgress = Pick<CopyRow, 'id' | 'state' | 'followerOrderId' | 'filledQty'>;
+
+const PROGRESS = { id: copies.id, state: copies.state, followerOrderId: copies.followerOrderId, filledQty: copies.filledQty };
 
 export class CopyRepo {
   private readonly claimStmt;
@@ -14,6 +18,8 @@ export class CopyRepo {
   private readonly byTagStmt;
   private readonly followerOrderStmt;
   private readonly byFollowerOrderStmt;
+  private readonly progressByTagStmt;
+  private readonly progressByFollowerOrderStmt;
   // Hot-path statements prepared once per shape (see shape-cache.ts): same SQL as the builders.
   private readonly insertByShape: ShapeCache<ReturnType<CopyRepo['prepareInsert']>>;
   private readonly updateByShape: ShapeCache<ReturnType<CopyRepo['prepareUpdate']>>;
@@ -35,6 +41,12 @@ export class CopyRepo {
       .prepare();
     this.byFollowerOrderStmt = db
       .select()
+      .from(copies)
+      .where(and(eq(copies.followerId, sql.placeholder('followerId')), eq(copies.followerOrderId, sql.placeholder('orderId'))))
+      .prepare();
+    this.progressByTagStmt = db.select(PROGRESS).from(copies).where(eq(copies.tag, sql.placeholder('tag'))).prepare();
+    this.progressByFollowerOrderStmt = db
+      .select(PROGRESS)
       .from(copies)
       .where(and(eq(copies.followerId, sql.placeholder('followerId')), eq(copies.followerOrderId, sql.placeholder('orderId'))))
       .prepare();
@@ -159,6 +171,11 @@ export class CopyRepo {
 
   byFollowerOrder(followerId: string, orderId: string): CopyRow | undefined {
     return this.byFollowerOrderStmt.get({ followerId, orderId });
+  }
+
+  /** `byTag`, then `byFollowerOrder`, reading only what a follower order update decides on (some 40 reads per leader order with 20 followers). */
+  progressOf(tag: string | null, followerId: string, orderId: string): CopyProgress | undefined {
+    return (tag ? this.progressByTagStmt.get({ tag }) : undefined) ?? this.progressByFollowerOrderStmt.get({ followerId, orderId });
   }
 }
 

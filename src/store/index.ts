@@ -28,6 +28,8 @@ export class Store {
   readonly alertGroups: AlertGroupRepo;
   /** Epoch ms of the last write through `tx` (for /health). */
   lastWriteAt = 0;
+  /** Transactions committed through `tx` since the store opened (the bench's commits per leader order). */
+  commits = 0;
 
   private constructor(private readonly opened: OpenedDb) {
     const db = opened.db;
@@ -69,6 +71,7 @@ export class Store {
       throw err;
     }
     this.lastWriteAt = Date.now();
+    if (!this.opened.sqlite.inTransaction) this.commits += 1;
     return out;
   }
 
