@@ -43,7 +43,8 @@ export class ClaimBatcher {
     this.queue = [];
     try {
       const at = this.now();
-      const won = this.store.tx(() => batch.map((p) => this.store.copies.claim(p.copyId, this.from, this.to, at)));
+      // Right before the broker calls: nothing else rides in this commit (txNow).
+      const won = this.store.txNow(() => batch.map((p) => this.store.copies.claim(p.copyId, this.from, this.to, at)));
       batch.forEach((p, i) => p.resolve(won[i] ?? null));
     } catch (e) {
       for (const p of batch) p.reject(e);

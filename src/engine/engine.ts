@@ -311,10 +311,11 @@ export class ReplicationEngine {
     if (quiet) {
       store.later(() => {
         if (source) store.leader.recordEvent(u, source, now);
-        store.leader.save(u, snap, now, positionBefore);
+        // A later update of this order committed its own state meanwhile (txNow below): this one is older.
+        if (this.memo.get(u.orderId) === snap) store.leader.save(u, snap, now, positionBefore);
       }, notRecorded);
     } else {
-      store.tx(() => {
+      store.txNow(() => {
         store.leader.save(u, snap, now, positionBefore);
         if (fill) counted = store.fills.record(fillRow('leader', u, fill.qty, now, prev?.filledQty ?? 0, prev?.avgPrice ?? 0));
         if (needsApproval && approvalId) {

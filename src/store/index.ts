@@ -60,8 +60,20 @@ export class Store {
 
   /** Run `fn` in one synchronous IMMEDIATE transaction. Never put broker I/O inside. */
   tx<T>(fn: () => T): T {
+    return this.commit(fn, true);
+  }
+
+  /**
+   * `tx` for the copy path: the one write between a leader event and its order calls. The `later`
+   * writes waiting do not ride in it (they would delay the orders): they wait for the next one.
+   */
+  txNow<T>(fn: () => T): T {
+    return this.commit(fn, false);
+  }
+
+  private commit<T>(fn: () => T, takeRiders: boolean): T {
     // Writes waiting for a commit (`later`) ride in this one, before `fn`'s own.
-    const riders = this.opened.sqlite.inTransaction ? null : this.takeLater();
+    const riders = takeRiders && !this.opened.sqlite.inTransaction ? this.takeLater() : null;
     let out: T;
     try {
       out = this.runInTx.immediate(riders ? () => (this.runLater(riders), fn()) : fn) as T;
@@ -78,10 +90,10 @@ export class Store {
   /**
    * A write that needs no commit of its own: it rides in the next transaction of this process
    * (whichever comes first: an acknowledgement, a follower update, an alert), or is committed
-   * within LATER_MS, or at close. Only for writes whose loss in a crash is covered and whose order
-   * against other writes does not matter beyond "before the next transaction's own writes": the
-   * leader's event log, and a leader order's status when nothing else follows from it (the
-   * reconcile at start reads the order back from the broker). Saves a commit per such write (a
+   * within LATER_MS, or at close — not in `txNow`'s. Only for writes whose loss in a crash is
+   * covered, and that a later write of the same thing may overtake (the writer checks, when it
+   * runs, that it is still the latest): the leader's event log, and a leader order's status when
+   * nothing else follows from it (the reconcile at start reads the order back from the broker). Saves a commit per such write (a
    * commit costs more than the statements in it), and keeps them out of the copy path's one commit.
    * A write that throws goes to `onError` and never fails the transaction it rides in.
    */

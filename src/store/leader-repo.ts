@@ -1,5 +1,5 @@
 /** Leader orders and their events: the planner's memory and the dedupe of the stream. */
-import { eq, sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { BrokerOrder } from '../domain/order.js';
 import type { LeaderOrderSnapshot } from '../domain/planner.js';
 import type { Db } from './db.js';
@@ -83,6 +83,11 @@ export class LeaderRepo {
 
   get(orderId: string): LeaderOrderRow | undefined {
     return this.getStmt.get({ id: orderId });
+  }
+
+  /** The recorded updates of one leader order, oldest first (the event log). */
+  events(orderId: string): (typeof leaderEvents.$inferSelect)[] {
+    return this.db.select().from(leaderEvents).where(eq(leaderEvents.orderId, orderId)).orderBy(asc(leaderEvents.id)).all();
   }
 
   /** Record an update; false when the same (order, status, fills, terms) was seen before. */

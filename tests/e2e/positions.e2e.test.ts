@@ -147,6 +147,29 @@ describe('flat when the leader is flat', () => {
     expect(app.store.leader.get(o.orderId)!.price).toBe(121);
   });
 
+  it('a leader update with no commit of its own (TRANSIT → PENDING) never overwrites a later one, and every update is in the event log', async () => {
+    const { fake, app } = await start('1');
+    const base: BrokerOrder = {
+      orderId: 'L-REC-1', tag: null, status: 'transit', instrument: { segment: 'NSE_FNO', securityId: NIFTY_CE, symbol: 'NIFTY' }, side: 'BUY', orderType: 'LIMIT',
+      product: 'MARGIN', validity: 'DAY', amo: false, quantity: 75, filledQty: 0, avgPrice: 0, price: 120, triggerPrice: 0, reason: null, exchangeTime: Date.now(),
+    };
+    // Synchronously, as three frames read in one turn: the mirror, a status change from which nothing
+    // follows (it waits for the next commit), then a modification committed on the copy path first.
+    app.engine.intake(base, 'stream');
+    app.engine.intake({ ...base, status: 'open' }, 'stream');
+    app.engine.intake({ ...base, status: 'open', price: 121 }, 'stream');
+    app.store.flushLater();
+    expect(app.store.leader.get('L-REC-1')).toMatchObject({ status: 'open', price: 121 });
+    await until(() => followerOrders(fake, NIFTY_CE)[0]?.price === 121, 'the copy modified');
+    await app.engine.idle();
+    expect(fake.placeRequests(FOLLOWER)).toHaveLength(1);
+    expect(app.store.leader.events('L-REC-1').map((e) => [e.status, e.price])).toEqual([
+      ['transit', 120],
+      ['open', 120],
+      ['open', 121],
+    ]);
+  });
+
   it('a leader cancel while the copy is still in transit at Dhan (DH-906) is asked again until the copy is cancelled', async () => {
     const { fake, app } = await start('1');
     const o = fake.placeAsUser(LEADER, { securityId: RELIANCE, exchangeSegment: 'NSE_EQ', transactionType: 'BUY', quantity: 10, orderType: 'LIMIT', productType: 'INTRADAY', price: 2900 });

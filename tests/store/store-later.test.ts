@@ -112,3 +112,15 @@ describe('Store.later', () => {
     expect(committed(path, 'inner')).toBe(1);
   });
 });
+
+describe('Store.txNow', () => {
+  it('commits its own writes only: the later writes waiting stay for the next transaction', () => {
+    const { store, path } = open();
+    store.later(() => store.settings.set('rider', 1, 1, null), fail);
+    store.txNow(() => store.settings.set('hot', 1, 1, null));
+    expect(committed(path, 'hot')).toBe(1);
+    expect(committed(path, 'rider')).toBeUndefined();
+    store.tx(() => store.settings.set('next', 1, 1, null));
+    expect(committed(path, 'rider')).toBe(1);
+  });
+});
