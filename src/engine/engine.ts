@@ -25,7 +25,8 @@ import { consequenceOf } from './consequence.js';
 import type { EngineDeps } from './engine-deps.js';
 import { ExitLifecycle } from './exit-lifecycle.js';
 import type { FollowerRuntime } from './follower.js';
-import { applyFollowerUpdate, fillRow, StreamUpdateBatch, type FollowerUpdateDeps } from './follower-updates.js';
+import { applyFollowerUpdate, StreamUpdateBatch, type FollowerUpdateDeps } from './follower-updates.js';
+import { recordLeaderUpdate } from './leader-record.js';
 import { CopyModifier } from './modify-copies.js';
 import { PositionLoader } from './position-loader.js';
 import { Reconciler } from './reconcile.js';
@@ -303,29 +304,20 @@ export class ReplicationEngine {
       claimedNow.add(c.followerId);
       return { ...c, state: 'placing' as const };
     });
-    let inserted: CopyRow[] = [];
-    let counted = false;
-    const notRecorded = (err: unknown) => this.log.error({ err, orderId: u.orderId }, 'a leader update could not be recorded (the reconcile at start reads the order back)');
     // Nothing follows from it (a working order's TRANSIT → PENDING): it needs no commit of its own.
     const quiet = actions.length === 0 && planned.length === 0 && !needsApproval && !hold && heldSince === null;
-    if (quiet) {
-      store.later(() => {
-        if (source) store.leader.recordEvent(u, source, now);
-        // A later update of this order committed its own state meanwhile (txNow below): this one is older.
-        if (this.memo.get(u.orderId) === snap) store.leader.save(u, snap, now, positionBefore);
-      }, notRecorded);
-    } else {
-      store.txNow(() => {
-        store.leader.save(u, snap, now, positionBefore);
-        if (fill) counted = store.fills.record(fillRow('leader', u, fill.qty, now, prev?.filledQty ?? 0, prev?.avgPrice ?? 0));
-        if (needsApproval && approvalId) {
-          store.approvals.insert({ id: approvalId, leaderOrderId: u.orderId, state: 'pending', threshold: approval.thresholdInr, expiresAt: now + approval.timeoutMs, createdAt: now });
-        }
-        inserted = store.copies.insert(planned);
-      });
-      // The event log is not what a restart decides on: it rides in the next commit, off the copy path.
-      if (source) store.later(() => store.leader.recordEvent(u, source, now), notRecorded);
-    }
+    const { inserted, counted } = recordLeaderUpdate(store, this.log, (id, s) => this.memo.get(id) === s, {
+      u,
+      source,
+      snap,
+      prev,
+      now,
+      positionBefore,
+      fillQty: fill ? fill.qty : null,
+      approval: needsApproval && approvalId ? { id: approvalId, config: approval } : null,
+      planned,
+      quiet,
+    });
     this.memo.set(u.orderId, snap);
     this.lastLeaderEventAt = now;
     if (hold) this.hold.hold(u, since, now);
