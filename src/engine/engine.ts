@@ -8,7 +8,7 @@
  */
 import type { StreamState } from '../brokers/port.js';
 import type { BrokerOrder } from '../domain/order.js';
-import { signedQty } from '../domain/order.js';
+import { isTerminal, signedQty } from '../domain/order.js';
 import { nextSnapshot, isNews, isStaleFirstSight, planLeaderUpdate, type LeaderAction, type LeaderOrderSnapshot } from '../domain/planner.js';
 import { istTime } from '../domain/time.js';
 import type { Logger } from '../infra/logger.js';
@@ -305,7 +305,8 @@ export class ReplicationEngine {
       return { ...c, state: 'placing' as const };
     });
     // Nothing follows from it (a working order's TRANSIT → PENDING): it needs no commit of its own.
-    const quiet = actions.length === 0 && planned.length === 0 && !needsApproval && !hold && heldSince === null;
+    // An order's end is recorded at once whatever follows (the unfilled-entry watch reads it).
+    const quiet = actions.length === 0 && planned.length === 0 && !needsApproval && !hold && heldSince === null && !isTerminal(u.status);
     const { inserted, counted } = recordLeaderUpdate(store, this.log, (id, s) => this.memo.get(id) === s, {
       u,
       source,

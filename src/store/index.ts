@@ -15,6 +15,21 @@ import { accounts } from './schema.js';
 /** A `later` write is committed at most this long after it was queued, if no transaction took it before. */
 export const LATER_MS = 25;
 
+interface Rider {
+  fn: () => void;
+  onError: (err: unknown) => void;
+}
+
+/** A rider whose failure made SQLite roll the whole transaction back. */
+class RiderRolledBack extends Error {
+  constructor(
+    readonly rider: Rider,
+    readonly original: unknown,
+  ) {
+    super(`a later write rolled its transaction back: ${String(original)}`);
+  }
+}
+
 export class Store {
   readonly leader: LeaderRepo;
   readonly copies: CopyRepo;
@@ -78,8 +93,15 @@ export class Store {
     try {
       out = this.runInTx.immediate(riders ? () => (this.runLater(riders), fn()) : fn) as T;
     } catch (err) {
+      if (!riders) throw err;
+      if (err instanceof RiderRolledBack) {
+        // A rider's failure rolled the whole transaction back before `fn` ran: that rider is
+        // dropped (its owner was told), the others wait again, and the host runs alone.
+        this.requeue(riders.filter((w) => w !== err.rider));
+        return this.commit(fn, false);
+      }
       // Rolled back with the transaction: they wait for the next one.
-      if (riders) this.requeue(riders);
+      this.requeue(riders);
       throw err;
     }
     this.lastWriteAt = Date.now();
@@ -92,22 +114,21 @@ export class Store {
    * (whichever comes first: an acknowledgement, a follower update, an alert), or is committed
    * within LATER_MS, or at close — not in `txNow`'s. Only for writes whose loss in a crash is
    * covered, and that a later write of the same thing may overtake (the writer checks, when it
-   * runs, that it is still the latest): the leader's event log, and a leader order's status when
-   * nothing else follows from it (the reconcile at start reads the order back from the broker). Saves a commit per such write (a
-   * commit costs more than the statements in it), and keeps them out of the copy path's one commit.
-   * A write that throws goes to `onError` and never fails the transaction it rides in.
+   * runs, that it is still the latest): the leader's event log, a leader order's state when nothing
+   * follows from it (the reconcile at start reads the order back from the broker), what a chat shows
+   * after an edit. Saves a commit per such write (a commit costs more than the statements in it),
+   * and keeps them out of the copy path's one commit. A write that throws goes to `onError` and
+   * never fails the transaction it rides in.
    */
   later(fn: () => void, onError: (err: unknown) => void): void {
     this.waiting.push({ fn, onError });
-    if (!this.laterTimer) {
-      this.laterTimer = setTimeout(() => this.flushLater(), LATER_MS);
-      this.laterTimer.unref();
-    }
+    this.arm();
   }
 
-  /** Commit the waiting `later` writes now. */
+  /** Commit the waiting `later` writes now (inside a transaction: at the next one, or the timer). */
   flushLater(): void {
-    if (this.waiting.length === 0 || this.opened.sqlite.inTransaction) return;
+    if (this.waiting.length === 0) return;
+    if (this.opened.sqlite.inTransaction) return this.arm();
     try {
       this.tx(() => {});
     } catch (err) {
@@ -117,10 +138,19 @@ export class Store {
     }
   }
 
-  private waiting: { fn: () => void; onError: (err: unknown) => void }[] = [];
+  private waiting: Rider[] = [];
   private laterTimer: NodeJS.Timeout | null = null;
 
-  private takeLater(): Store['waiting'] | null {
+  private arm(): void {
+    if (this.laterTimer || this.waiting.length === 0) return;
+    this.laterTimer = setTimeout(() => {
+      this.laterTimer = null;
+      this.flushLater();
+    }, LATER_MS);
+    this.laterTimer.unref();
+  }
+
+  private takeLater(): Rider[] | null {
     if (this.waiting.length === 0) return null;
     const riders = this.waiting;
     this.waiting = [];
@@ -129,25 +159,22 @@ export class Store {
     return riders;
   }
 
-  private runLater(riders: Store['waiting']): void {
+  private runLater(riders: Rider[]): void {
     for (const w of riders) {
       try {
         // Its own savepoint: one that throws is undone alone.
         this.runInTx(w.fn);
       } catch (err) {
-        // SQLite rolled the whole transaction back itself: the host fails, and everything waits again.
-        if (!this.opened.sqlite.inTransaction) throw err;
         w.onError(err);
+        // SQLite rolled the whole transaction back itself (disk full, I/O error).
+        if (!this.opened.sqlite.inTransaction) throw new RiderRolledBack(w, err);
       }
     }
   }
 
-  private requeue(riders: Store['waiting']): void {
+  private requeue(riders: Rider[]): void {
     this.waiting = [...riders, ...this.waiting];
-    if (!this.laterTimer) {
-      this.laterTimer = setTimeout(() => this.flushLater(), LATER_MS);
-      this.laterTimer.unref();
-    }
+    this.arm();
   }
 
   upsertAccount(id: string, role: 'leader' | 'follower', broker: string, at: number): void {
@@ -160,8 +187,9 @@ export class Store {
 
   close(): void {
     this.flushLater();
-    if (this.laterTimer) clearTimeout(this.laterTimer);
-    this.laterTimer = null;
+    // Closed inside a transaction (never by the app): what still waits is lost, and its owners hear of it.
+    const lost = new Error('the store closed with this write waiting for a commit');
+    for (const w of this.takeLater() ?? []) w.onError(lost);
     this.opened.close();
   }
 }

@@ -113,6 +113,37 @@ describe('Store.later', () => {
   });
 });
 
+describe('Store.later, when SQLite rolls the whole transaction back under a rider (disk full, I/O error)', () => {
+  it('that rider is dropped and its owner told; the others wait again, and the host commits alone, once', () => {
+    const { store, path } = open();
+    const sqlite = (store as unknown as { opened: { sqlite: Database.Database } }).opened.sqlite;
+    const errors: string[] = [];
+    store.later(() => store.settings.set('before', 1, 1, null), fail);
+    store.later(
+      () => {
+        // What SQLITE_FULL or SQLITE_IOERR do: the whole transaction is gone, then the statement fails.
+        sqlite.exec('ROLLBACK');
+        throw new Error('database or disk is full');
+      },
+      (e) => errors.push((e as Error).message),
+    );
+    store.later(() => store.settings.set('after', 1, 1, null), fail);
+    let hostRuns = 0;
+    store.tx(() => {
+      hostRuns += 1;
+      store.settings.set('host', 1, 1, null);
+    });
+    expect(errors).toEqual(['database or disk is full']);
+    expect(hostRuns).toBe(1);
+    expect(committed(path, 'host')).toBe(1);
+    // Rolled back with the failed attempt, they wait for the next transaction: no later write poisons the ones after it.
+    expect([committed(path, 'before'), committed(path, 'after')]).toEqual([undefined, undefined]);
+    store.tx(() => store.settings.set('next', 1, 1, null));
+    expect([committed(path, 'before'), committed(path, 'after'), committed(path, 'next')]).toEqual([1, 1, 1]);
+    expect(errors).toHaveLength(1);
+  });
+});
+
 describe('Store.txNow', () => {
   it('commits its own writes only: the later writes waiting stay for the next transaction', () => {
     const { store, path } = open();
