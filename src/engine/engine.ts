@@ -256,7 +256,7 @@ export class ReplicationEngine {
   /** One leader update, from the stream, a reconciliation, or the simulator. Synchronous. */
   intake(u: BrokerOrder, source: Source): void {
     // Follower updates that arrived before this leader event are in the store before it is planned.
-    this.streamUpdates.flush();
+    this.streamUpdates.flush(true);
     if (!this.running) return;
     const t0 = performance.now();
     const prev = this.snapshot(u.orderId);

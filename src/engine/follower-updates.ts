@@ -46,8 +46,8 @@ export interface FollowerUpdateDeps {
 }
 
 /** Apply one follower order update. Synchronous; a repeat of what is recorded changes nothing. */
-export function applyFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder): void {
-  recordFollowerUpdate(d, f, u)?.();
+export function applyFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder, onCopyPath = false): void {
+  recordFollowerUpdate(d, f, u, onCopyPath)?.();
 }
 
 /**
@@ -55,9 +55,10 @@ export function applyFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u
  * and what follows from them — the position book, prices, the loss limit, events — returned to be
  * run once those writes are committed; null when the update changes nothing.
  */
-export function recordFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder): (() => void) | null {
+export function recordFollowerUpdate(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder, onCopyPath = false): (() => void) | null {
   // Its reads too in the transaction: one snapshot, and one read lock instead of one per statement.
-  return d.store.tx(() => recordInTx(d, f, u));
+  // On the copy path (right before a leader event is planned) no later write rides in it (Store.txNow).
+  return onCopyPath ? d.store.txNow(() => recordInTx(d, f, u)) : d.store.tx(() => recordInTx(d, f, u));
 }
 
 function recordInTx(d: FollowerUpdateDeps, f: FollowerRuntime, u: BrokerOrder): (() => void) | null {
@@ -155,16 +156,17 @@ export class StreamUpdateBatch {
     this.scheduled ??= setImmediate(() => this.flush());
   }
 
-  /** Apply what is waiting now. */
-  flush(): void {
+  /** Apply what is waiting now; `onCopyPath`: right before a leader event is planned (no later write rides in its commit). */
+  flush(onCopyPath = false): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = null;
     const batch = this.pending.splice(0);
     if (batch.length === 0) return;
-    if (batch.length === 1) return this.alone(batch[0]!);
+    if (batch.length === 1) return this.alone(batch[0]!, onCopyPath);
+    const txOf = onCopyPath ? this.d.store.txNow.bind(this.d.store) : this.d.store.tx.bind(this.d.store);
     let effects: ((() => void) | null)[];
     try {
-      effects = this.d.store.tx(() =>
+      effects = txOf(() =>
         batch.map(([f, u]) =>
           this.guard(f, u, () => recordFollowerUpdate(this.d, f, u), (err) => {
             // SQLite rolled the whole transaction back itself (disk full, I/O error): the updates after
@@ -176,7 +178,7 @@ export class StreamUpdateBatch {
       );
     } catch (err) {
       this.onError(err, batch[0]![0], batch[0]![1]);
-      for (const x of batch) this.alone(x);
+      for (const x of batch) this.alone(x, onCopyPath);
       return;
     }
     batch.forEach(([f, u], i) => {
@@ -185,8 +187,8 @@ export class StreamUpdateBatch {
     });
   }
 
-  private alone([f, u]: [FollowerRuntime, BrokerOrder]): void {
-    this.guard(f, u, () => applyFollowerUpdate(this.d, f, u));
+  private alone([f, u]: [FollowerRuntime, BrokerOrder], onCopyPath = false): void {
+    this.guard(f, u, () => applyFollowerUpdate(this.d, f, u, onCopyPath));
   }
 
   private guard<T>(f: FollowerRuntime, u: BrokerOrder, fn: () => T, rethrowIf: (err: unknown) => void = () => {}): T | null {

@@ -43,6 +43,22 @@ function world() {
 }
 
 describe('StreamUpdateBatch', () => {
+  it('flushed right before a leader event, no later write rides in its commit; flushed otherwise, they do', () => {
+    const { store, positions, f, batch, sqlite } = world();
+    const setting = (k: string) => sqlite.prepare('SELECT value FROM settings WHERE key = ?').get(k);
+    store.later(() => store.settings.set('rider', 1, 1, null), (e) => {
+      throw e;
+    });
+    for (const id of ['O1', 'O2']) batch.push(f, filled(id));
+    batch.flush(true);
+    expect(positions.get('mom', INST, 'INTRADAY')).toBe(150);
+    expect(setting('rider')).toBeUndefined();
+    batch.push(f, filled('O3'));
+    batch.flush();
+    expect(positions.get('mom', INST, 'INTRADAY')).toBe(225);
+    expect(setting('rider')).toBeDefined();
+  });
+
   it('three fills in one turn: one transaction, each counted once', () => {
     const { store, positions, f, batch } = world();
     for (const id of ['O1', 'O2', 'O3']) batch.push(f, filled(id));
