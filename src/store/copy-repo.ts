@@ -17,7 +17,6 @@ export class CopyRepo {
   private readonly byIdStmt;
   private readonly byTagStmt;
   private readonly followerOrderStmt;
-  private readonly byFollowerOrderStmt;
   private readonly progressByTagStmt;
   private readonly progressByFollowerOrderStmt;
   // Hot-path statements prepared once per shape (see shape-cache.ts): same SQL as the builders.
@@ -38,11 +37,6 @@ export class CopyRepo {
       .select()
       .from(followerOrders)
       .where(and(eq(followerOrders.followerId, sql.placeholder('followerId')), eq(followerOrders.orderId, sql.placeholder('orderId'))))
-      .prepare();
-    this.byFollowerOrderStmt = db
-      .select()
-      .from(copies)
-      .where(and(eq(copies.followerId, sql.placeholder('followerId')), eq(copies.followerOrderId, sql.placeholder('orderId'))))
       .prepare();
     this.progressByTagStmt = db.select(PROGRESS).from(copies).where(eq(copies.tag, sql.placeholder('tag'))).prepare();
     this.progressByFollowerOrderStmt = db
@@ -169,11 +163,7 @@ export class CopyRepo {
     return this.followerOrderStmt.get({ followerId, orderId });
   }
 
-  byFollowerOrder(followerId: string, orderId: string): CopyRow | undefined {
-    return this.byFollowerOrderStmt.get({ followerId, orderId });
-  }
-
-  /** `byTag`, then `byFollowerOrder`, reading only what a follower order update decides on (some 40 reads per leader order with 20 followers). */
+  /** The copy of a follower order, by its tag, else by the follower order id it was linked to, reading only what a follower order update decides on (some 40 reads per leader order with 20 followers). */
   progressOf(tag: string | null, followerId: string, orderId: string): CopyProgress | undefined {
     return (tag ? this.progressByTagStmt.get({ tag }) : undefined) ?? this.progressByFollowerOrderStmt.get({ followerId, orderId });
   }

@@ -5,32 +5,12 @@
  * process, a restart) reads is what is asserted: only committed rows.
  */
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { LATER_MS, Store } from '../../src/store/index.js';
-import { tempDbPath } from '../e2e/harness.js';
+import { describe, expect, it } from 'vitest';
+import { LATER_MS } from '../../src/store/index.js';
+import { committedSetting, storeFiles } from '../support/store-file.js';
 
-let stores: Store[] = [];
-afterEach(() => {
-  for (const s of stores) s.close();
-  stores = [];
-});
-
-function open(): { store: Store; path: string } {
-  const path = tempDbPath();
-  const store = Store.open(path);
-  stores.push(store);
-  return { store, path };
-}
-
-function committed(path: string, key: string): unknown {
-  const db = new Database(path, { readonly: true });
-  try {
-    const row = db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
-    return row ? JSON.parse(row.value) : undefined;
-  } finally {
-    db.close();
-  }
-}
+const open = storeFiles();
+const committed = committedSetting;
 
 const fail = (err: unknown) => {
   throw err;

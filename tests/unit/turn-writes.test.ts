@@ -2,35 +2,12 @@
  * TurnWrites (src/engine/turn-writes.ts) on a real SQLite file: the writes of one turn resolve only
  * once committed (a second connection sees them), one that throws fails alone, and the others land.
  */
-import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TurnWrites } from '../../src/engine/turn-writes.js';
-import { Store } from '../../src/store/index.js';
-import { tempDbPath } from '../e2e/harness.js';
+import { committedSetting, storeFiles } from '../support/store-file.js';
 
-let stores: Store[] = [];
-afterEach(() => {
-  for (const s of stores) s.close();
-  stores = [];
-});
-
-function open(): { store: Store; path: string } {
-  const path = tempDbPath();
-  const store = Store.open(path);
-  stores.push(store);
-  return { store, path };
-}
-
-/** What another connection (another process, a restart) reads: only committed rows. */
-function committed(path: string, key: string): unknown {
-  const db = new Database(path, { readonly: true });
-  try {
-    const row = db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
-    return row ? JSON.parse(row.value) : undefined;
-  } finally {
-    db.close();
-  }
-}
+const open = storeFiles();
+const committed = committedSetting;
 
 describe('TurnWrites', () => {
   it('writes of one turn resolve once committed, each with its own result', async () => {
